@@ -1,0 +1,76 @@
+/**
+ * Fault switches. Each can be set per request, by a directive inside the prompt (which every
+ * provider protocol carries unchanged), or for every request through `POST /__sim/faults`:
+ *
+ *   [sim:slow=2000]      the job takes 2000 ms (sync providers answer after that long)
+ *   [sim:fail]           the job ends in the provider's own error state
+ *   [sim:moderate]       the provider's input-moderation answer
+ *   [sim:moderate-output] the provider's output-moderation answer (where it has one)
+ *   [sim:hang]           the job never finishes (sync providers never answer)
+ *   [sim:http=503]       every submit answers HTTP 503 (any status: 500, 429, 402 …)
+ *   [sim:http=503x2]     only the first 2 submits with this prompt do
+ *   [sim:nocredit]       the provider's out-of-credit answer
+ *
+ * Rates (`fail_rate`, `moderate_rate`, `error_rate`, 0…1) make random faults for chaos runs.
+ */
+export interface Faults {
+  latency_ms: number;
+  fail: boolean;
+  moderate: boolean;
+  moderate_output: boolean;
+  hang: boolean;
+  http_status: number | null;
+  http_times: number | null;
+  no_credit: boolean;
+}
+
+export interface GlobalFaults {
+  latency_ms: number;
+  fail_rate: number;
+  moderate_rate: number;
+  error_rate: number;
+}
+
+export const DEFAULT_GLOBAL_FAULTS: GlobalFaults = { latency_ms: 0, fail_rate: 0, moderate_rate: 0, error_rate: 0 };
+
+export function faultsFromPrompt(prompt: string, global: GlobalFaults): Faults {
+  const faults: Faults = {
+    latency_ms: global.latency_ms,
+    fail: Math.random() < global.fail_rate,
+    moderate: Math.random() < global.moderate_rate,
+    moderate_output: false,
+    hang: false,
+    http_status: Math.random() < global.error_rate ? 503 : null,
+    http_times: null,
+    no_credit: false,
+  };
+  for (const [, name, value] of prompt.matchAll(/\[sim:([a-z-]+)(?:=([\w.]+))?\]/g)) {
+    switch (name) {
+      case 'slow':
+        faults.latency_ms = Number(value ?? 1000);
+        break;
+      case 'fail':
+        faults.fail = true;
+        break;
+      case 'moderate':
+        faults.moderate = true;
+        break;
+      case 'moderate-output':
+        faults.moderate_output = true;
+        break;
+      case 'hang':
+        faults.hang = true;
+        break;
+      case 'nocredit':
+        faults.no_credit = true;
+        break;
+      case 'http': {
+        const [status, times] = (value ?? '500').split('x');
+        faults.http_status = Number(status);
+        faults.http_times = times ? Number(times) : null;
+        break;
+      }
+    }
+  }
+  return faults;
+}

@@ -1,0 +1,39 @@
+import { z } from '@hono/zod-openapi';
+import { flux2 } from './flux-2';
+import type { ModelEntry, PriceRow } from './types';
+
+/** Every model on `POST /api/v1/images/generations`; adding a model is adding its entry here. */
+export const MODELS: readonly ModelEntry[] = [flux2];
+
+const BY_ID = new Map(MODELS.map((m) => [m.id, m]));
+
+export function findModel(id: string): ModelEntry | undefined {
+  return BY_ID.get(id);
+}
+
+export const MODEL_IDS = MODELS.map((m) => m.id) as [string, ...string[]];
+
+function matches(row: PriceRow, input: Record<string, unknown>): boolean {
+  return Object.entries(row.when).every(([field, value]) => String(input[field]) === value);
+}
+
+/** Credits a request costs: the first matching row of the model's price table. */
+export function priceOf(model: ModelEntry, input: Record<string, unknown>): number {
+  const row = model.prices.find((r) => matches(r, input));
+  if (!row) throw new Error(`no price row of ${model.id} matches ${JSON.stringify(input)}`);
+  return row.credits;
+}
+
+/** The cheapest price, shown as the model's base credits. */
+export const baseCredits = (model: ModelEntry): number => Math.min(...model.prices.map((r) => r.credits));
+
+/**
+ * The request body of the generations route, as documented in OpenAPI. Validation itself picks the
+ * model's own schema first (see `parseGenerationRequest`) so that errors name the model's fields.
+ */
+export const GenerationRequestSchema = z
+  .discriminatedUnion(
+    'model',
+    MODELS.map((m) => m.schema) as unknown as [z.ZodObject, ...z.ZodObject[]],
+  )
+  .openapi('GenerationRequest');

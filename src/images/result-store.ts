@@ -1,0 +1,51 @@
+import type { Env } from '../env';
+import { providerFetch } from '../providers/http';
+import { type ProviderImage, ProviderRetryableError } from '../providers/types';
+import type { StoredImage } from '../tasks/task.schema';
+import { imageInfo } from './image-info';
+
+/** Refuse result images larger than this; no model here produces anything close. */
+const MAX_IMAGE_BYTES = 40 * 1024 * 1024;
+
+export function fileUrl(publicBaseUrl: string, fileId: string): string {
+  return `${publicBaseUrl.replace(/\/$/, '')}/api/v1/files/${fileId}`;
+}
+
+function decodeBase64(data: string): Uint8Array {
+  const clean = data.replace(/^data:[^,]*,/, '');
+  const binary = atob(clean);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+async function download(url: string): Promise<Uint8Array> {
+  const response = await providerFetch(fetch, url, { headers: { accept: 'image/*' } }, 60_000);
+  if (!response.ok) throw new ProviderRetryableError(`result download answered ${response.status}`);
+  const declared = Number(response.headers.get('content-length') ?? '0');
+  if (declared > MAX_IMAGE_BYTES) throw new Error(`result image of ${declared} bytes is too large`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes.byteLength > MAX_IMAGE_BYTES) throw new Error('result image too large');
+  return bytes;
+}
+
+/**
+ * Copies one provider result into R2 under `fileId` (chosen and saved by the task beforehand, so a
+ * re-run overwrites the same object instead of leaving an orphan) and describes what was stored.
+ */
+export async function storeResultImage(
+  env: Env,
+  image: ProviderImage,
+  fileId: string,
+  publicBaseUrl: string,
+  taskId: string,
+): Promise<StoredImage> {
+  const bytes = 'url' in image ? await download(image.url) : decodeBase64(image.base64);
+  const info = imageInfo(bytes);
+  if (!info) throw new ProviderRetryableError('provider returned a result that is not a PNG, JPEG or WebP image');
+  await env.IMAGES.put(fileId, bytes, {
+    httpMetadata: { contentType: info.content_type, cacheControl: 'public, max-age=31536000, immutable' },
+    customMetadata: { task_id: taskId, width: String(info.width), height: String(info.height) },
+  });
+  return { url: fileUrl(publicBaseUrl, fileId), width: info.width, height: info.height, content_type: info.content_type };
+}

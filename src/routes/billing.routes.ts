@@ -1,0 +1,26 @@
+import { createRoute } from '@hono/zod-openapi';
+import { requireApiKey } from '../auth/middleware';
+import { accountStub } from '../billing/account.do';
+import { CreditsSchema, LedgerQuery } from '../billing/credits.schema';
+import { createRouter } from '../http/app';
+import { bearerSecurity, errorResponses } from '../http/openapi';
+
+const getCredits = createRoute({
+  method: 'get',
+  path: '/api/v1/billing/credits',
+  summary: "The caller's credits and ledger",
+  description: 'Ledger newest first; pass `next_cursor` back as `cursor` for older entries.',
+  security: bearerSecurity,
+  middleware: [requireApiKey] as const,
+  request: { query: LedgerQuery },
+  responses: {
+    200: { description: 'Balance, reserved credits and a ledger page.', content: { 'application/json': { schema: CreditsSchema } } },
+    ...errorResponses(400, 401),
+  },
+});
+
+export const billingRoutes = createRouter().openapi(getCredits, async (c) => {
+  const accountId = c.get('accountId');
+  const query = c.req.valid('query');
+  return c.json(await accountStub(c.env, accountId).credits(accountId, query), 200);
+});

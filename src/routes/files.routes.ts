@@ -1,0 +1,30 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createRouter } from '../http/app';
+import { ApiError } from '../http/errors';
+import { errorResponses } from '../http/openapi';
+import { FILE_ID_PATTERN } from '../ids';
+
+const getFile = createRoute({
+  method: 'get',
+  path: '/api/v1/files/{file_id}',
+  summary: 'Download a result image',
+  description:
+    'No Authorization header needed: the id holds about 190 random bits, so the URL is the capability. ' +
+    'Task results link here.',
+  request: { params: z.object({ file_id: z.string() }) },
+  responses: {
+    200: { description: 'The image bytes.', content: { 'image/png': { schema: z.string().openapi({ format: 'binary' }) } } },
+    ...errorResponses(404),
+  },
+});
+
+export const filesRoutes = createRouter().openapi(getFile, async (c) => {
+  const { file_id } = c.req.valid('param');
+  const object = FILE_ID_PATTERN.test(file_id) ? await c.env.IMAGES.get(file_id) : null;
+  if (!object) throw new ApiError('not_found', `No file ${file_id}.`, { param: 'file_id' });
+  const headers = new Headers();
+  object.writeHttpMetadata(headers);
+  headers.set('etag', object.httpEtag);
+  headers.set('content-length', String(object.size));
+  return new Response(object.body, { status: 200, headers });
+});

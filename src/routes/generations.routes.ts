@@ -1,0 +1,75 @@
+import { createRoute } from '@hono/zod-openapi';
+import { requireApiKey } from '../auth/middleware';
+import { accountStub } from '../billing/account.do';
+import { findModel, GenerationRequestSchema, priceOf } from '../catalog';
+import { createRouter } from '../http/app';
+import { ApiError } from '../http/errors';
+import { bearerSecurity, errorResponses } from '../http/openapi';
+import { assertOutboundUrls } from '../http/url-guard';
+import { newTaskId } from '../ids';
+import { taskStub } from '../tasks/task.do';
+import { TaskCreatedSchema, type TaskRequest, type TaskView } from '../tasks/task.schema';
+
+const createGeneration = createRoute({
+  method: 'post',
+  path: '/api/v1/images/generations',
+  summary: 'Create an image generation task',
+  description: 'Validates the request for its `model`, reserves its credits and starts an async task.',
+  security: bearerSecurity,
+  middleware: [requireApiKey] as const,
+  request: { body: { required: true, content: { 'application/json': { schema: GenerationRequestSchema } } } },
+  responses: {
+    202: { description: 'Task accepted.', content: { 'application/json': { schema: TaskCreatedSchema } } },
+    ...errorResponses(400, 401, 402, 413, 415),
+  },
+});
+
+export const generationsRoutes = createRouter().openapi(createGeneration, async (c) => {
+  const request = c.req.valid('json') as TaskRequest & { model: string };
+  assertOutboundUrls(request, c.env);
+  const model = findModel(request.model);
+  if (!model) throw new ApiError('invalid_request', `model: unknown model ${request.model}`, { param: 'model' });
+
+  const accountId = c.get('accountId');
+  const taskId = newTaskId();
+  const price = priceOf(model, request);
+  const account = accountStub(c.env, accountId);
+  const reservation = await account.reserve(accountId, taskId, price);
+  if (!reservation.ok) {
+    throw new ApiError(
+      'insufficient_credits',
+      `This task costs ${reservation.price} credits but the balance is ${reservation.balance}.`,
+    );
+  }
+
+  const stub = taskStub(c.env, taskId);
+  const init = {
+    task_id: taskId,
+    account_id: accountId,
+    model: model.id,
+    request,
+    credits: price,
+    public_base_url: c.env.PUBLIC_BASE_URL || new URL(c.req.url).origin,
+  };
+  let task: TaskView | null;
+  try {
+    task = await stub.create(init);
+  } catch (err) {
+    // The answer was lost, not necessarily the task: ask again, and if the task does not exist,
+    // make sure it never will, so the reservation can be returned at once.
+    console.error(JSON.stringify({ level: 'error', task_id: taskId, create: String(err) }));
+    try {
+      task = await stub.existingOrAbandon();
+    } catch {
+      throw new ApiError('internal_error', 'The task could not be created; its reserved credits are returned automatically.', { cause: err });
+    }
+  }
+  if (!task) {
+    await account.resolve(taskId, 'refund');
+    throw new ApiError('internal_error', 'The task could not be created; no credits were charged.');
+  }
+  return c.json(
+    { task_id: task.task_id, status: task.status, model: task.model, credits: task.credits, created_at: task.created_at },
+    202,
+  );
+});

@@ -1,0 +1,34 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { requireApiKey } from '../auth/middleware';
+import { createRouter } from '../http/app';
+import { ApiError } from '../http/errors';
+import { bearerSecurity, errorResponses } from '../http/openapi';
+import { TASK_ID_PATTERN } from '../ids';
+import { readTaskSnapshot } from '../tasks/task-snapshot';
+import { taskStub } from '../tasks/task.do';
+import { TaskSchema } from '../tasks/task.schema';
+
+const getTask = createRoute({
+  method: 'get',
+  path: '/api/v1/tasks/{task_id}',
+  summary: 'Get a task',
+  description: 'Finished tasks are served from a KV snapshot; running ones from the task itself.',
+  security: bearerSecurity,
+  middleware: [requireApiKey] as const,
+  request: { params: z.object({ task_id: z.string().openapi({ example: 'task_3hG5vQ0kVn1yWm8ZrTq2bC' }) }) },
+  responses: {
+    200: { description: 'The task.', content: { 'application/json': { schema: TaskSchema } } },
+    ...errorResponses(401, 404),
+  },
+});
+
+export const tasksRoutes = createRouter().openapi(getTask, async (c) => {
+  const { task_id } = c.req.valid('param');
+  const accountId = c.get('accountId');
+  const notFound = () => new ApiError('not_found', `No task ${task_id}.`, { param: 'task_id' });
+  if (!TASK_ID_PATTERN.test(task_id)) throw notFound();
+  const task =
+    (await readTaskSnapshot(c.env, task_id, accountId)) ?? (await taskStub(c.env, task_id).view(accountId));
+  if (!task) throw notFound();
+  return c.json(task, 200);
+});

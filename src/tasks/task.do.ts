@@ -1,0 +1,376 @@
+import { DurableObject } from 'cloudflare:workers';
+import { accountStub } from '../billing/account.do';
+import { findModel } from '../catalog';
+import type { Env } from '../env';
+import { newFileId } from '../ids';
+import { storeResultImage } from '../images/result-store';
+import { type FailureCode, type Json, type ProviderImage, ProviderRetryableError, type ProviderStep } from '../providers/types';
+import { attemptDelivery, initialWebhookState } from '../webhooks/delivery';
+import { webhookHeaders } from '../webhooks/signing';
+import { taskSnapshotKey } from './task-snapshot';
+import { isTerminal, type StoredImage, type TaskRequest, type TaskView } from './task.schema';
+
+/** What the create route hands the task: everything already validated and paid for. */
+export interface TaskInit {
+  task_id: string;
+  account_id: string;
+  model: string;
+  /** The validated request body, defaults applied: what the adapters read. */
+  request: TaskRequest;
+  credits: number;
+  public_base_url: string;
+}
+
+/** Tries of one backend node before the task moves to the next (rate limits do not count). */
+const ATTEMPTS_PER_NODE = 3;
+/** How long finished snapshots stay in KV; older polls fall through to the object. */
+const SNAPSHOT_TTL_S = 30 * 24 * 3600;
+
+interface RunState {
+  phase: 'submit' | 'poll' | 'store';
+  node_index: number;
+  /** Consecutive transient failures of the current step. */
+  retries: number;
+  polls: number;
+  handle: Json | null;
+  images: ProviderImage[];
+  /** Chosen before the copy so a re-run overwrites the same R2 objects. */
+  file_ids: string[];
+  next_at: number;
+  deadline_at: number;
+}
+
+interface SideEffect {
+  done: boolean;
+  next_at: number | null;
+  failures: number;
+}
+
+interface TaskRecord {
+  view: TaskView;
+  account_id: string;
+  request: TaskRequest;
+  public_base_url: string;
+  run: RunState;
+  billing: SideEffect & { outcome: 'settle' | 'refund' | null };
+  snapshot: SideEffect;
+  webhook_id: string | null;
+}
+
+type Outcome = { status: 'succeeded'; images: StoredImage[] } | { status: 'failed'; code: FailureCode; message: string };
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * One object per task: the source of truth for the task and the runner of its life.
+ *
+ * A single alarm drives everything timed: the provider submit, polls with backoff, the copy of the
+ * results into R2, the overall deadline, then settling or refunding the credits, writing the KV
+ * snapshot and delivering the webhook. Alarms are at-least-once, so every step is idempotent:
+ * state is saved after each step and each side effect is marked done only once it succeeded.
+ */
+export class TaskDO extends DurableObject<Env> {
+  async #load(): Promise<TaskRecord | undefined> {
+    return this.ctx.storage.get<TaskRecord>('task');
+  }
+
+  async #save(record: TaskRecord): Promise<void> {
+    await this.ctx.storage.put('task', record);
+  }
+
+  /**
+   * Creates the task and starts it. Calling it again for the same task returns the task as it is.
+   * Returns null if the billing sweep already declared this task abandoned.
+   */
+  async create(init: TaskInit): Promise<TaskView | null> {
+    const existing = await this.#load();
+    if (existing) return existing.view;
+    if (await this.ctx.storage.get('abandoned')) return null;
+    const now = Date.now();
+    const callbackUrl = typeof init.request.callback_url === 'string' ? init.request.callback_url : null;
+    const { model: _model, callback_url: _callback, ...input } = init.request;
+    const record: TaskRecord = {
+      view: {
+        task_id: init.task_id,
+        status: 'pending',
+        model: init.model,
+        input,
+        credits: init.credits,
+        output: null,
+        error: null,
+        callback_url: callbackUrl,
+        webhook: null,
+        provider: null,
+        node: null,
+        created_at: iso(now),
+        updated_at: iso(now),
+        completed_at: null,
+      },
+      account_id: init.account_id,
+      request: init.request,
+      public_base_url: init.public_base_url,
+      run: {
+        phase: 'submit',
+        node_index: 0,
+        retries: 0,
+        polls: 0,
+        handle: null,
+        images: [],
+        file_ids: [],
+        next_at: now,
+        deadline_at: now + Number(this.env.TASK_DEADLINE_SECONDS) * 1000,
+      },
+      billing: { outcome: null, done: false, next_at: null, failures: 0 },
+      snapshot: { done: false, next_at: null, failures: 0 },
+      webhook_id: null,
+    };
+    await this.#save(record);
+    await this.ctx.storage.setAlarm(now);
+    return record.view;
+  }
+
+  /** The task as its owner sees it; null for anyone else, so other accounts cannot probe ids. */
+  async view(accountId: string): Promise<TaskView | null> {
+    const record = await this.#load();
+    return record && record.account_id === accountId ? record.view : null;
+  }
+
+  /**
+   * The task if it exists; otherwise marks it abandoned so that a late `create` cannot run it
+   * unpaid, and returns null. Used when a create call's answer was lost.
+   */
+  async existingOrAbandon(): Promise<TaskView | null> {
+    const record = await this.#load();
+    if (record) return record.view;
+    await this.ctx.storage.put('abandoned', true);
+    return null;
+  }
+
+  /** Asked by the account's billing sweep about a reservation that is still open. */
+  async billingOutcome(): Promise<'settle' | 'refund' | 'running'> {
+    const record = await this.#load();
+    if (!record) {
+      await this.ctx.storage.put('abandoned', true);
+      return 'refund';
+    }
+    return record.billing.outcome ?? 'running';
+  }
+
+  override async alarm(): Promise<void> {
+    const record = await this.#load();
+    if (!record) return;
+    try {
+      await this.#advance(record);
+    } finally {
+      await this.#save(record);
+      await this.#arm(record);
+    }
+  }
+
+  async #advance(record: TaskRecord): Promise<void> {
+    let now = Date.now();
+    if (!isTerminal(record.view.status)) {
+      if (now >= record.run.deadline_at) {
+        this.#finish(record, { status: 'failed', code: 'timeout', message: 'The provider did not finish before the task deadline.' }, now);
+      } else if (now >= record.run.next_at) {
+        await this.#step(record, now);
+      }
+      await this.#save(record);
+      now = Date.now();
+    }
+    if (!isTerminal(record.view.status)) return;
+    await this.#resolveBilling(record, now);
+    await this.#deliverWebhook(record, now);
+    await this.#writeSnapshot(record, now);
+  }
+
+  /** One provider step: submit, poll, or copy the results. */
+  async #step(record: TaskRecord, now: number): Promise<void> {
+    const { run } = record;
+    const model = findModel(record.view.model);
+    const node = model?.nodes[run.node_index];
+    if (!model || !node) {
+      this.#finish(record, { status: 'failed', code: 'provider_error', message: `Model ${record.view.model} has no backend.` }, now);
+      return;
+    }
+    try {
+      if (run.phase !== 'store') {
+        const call = { env: this.env, fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init) };
+        const step =
+          run.phase === 'submit' ? await node.submit(record.request, call) : await node.poll(run.handle as Json, call);
+        if (run.phase === 'submit' && step.state !== 'failed') {
+          record.view.provider = node.provider;
+          record.view.node = node.id;
+        }
+        if (!this.#apply(record, step, Date.now())) return;
+        await this.#save(record);
+      }
+      const images = await Promise.all(
+        run.images.map((image, i) =>
+          storeResultImage(this.env, image, run.file_ids[i]!, record.public_base_url, record.view.task_id),
+        ),
+      );
+      this.#finish(record, { status: 'succeeded', images }, Date.now());
+    } catch (err) {
+      this.#retry(record, err, Date.now());
+    }
+  }
+
+  /** Records a provider step; true when result images are now waiting to be copied. */
+  #apply(record: TaskRecord, step: ProviderStep, now: number): boolean {
+    const { run, view } = record;
+    run.retries = 0;
+    switch (step.state) {
+      case 'pending':
+        view.status = 'processing';
+        view.updated_at = iso(now);
+        run.phase = 'poll';
+        run.handle = step.handle;
+        run.next_at = now + this.#pollDelay(run.polls++);
+        return false;
+      case 'succeeded':
+        if (step.images.length === 0) {
+          // Some providers drop moderated images silently instead of saying so.
+          this.#finish(record, { status: 'failed', code: 'content_moderated', message: 'The provider returned no image; it was most likely filtered by moderation.' }, now);
+          return false;
+        }
+        view.status = 'processing';
+        view.updated_at = iso(now);
+        run.phase = 'store';
+        run.images = step.images;
+        run.file_ids = step.images.map(() => newFileId());
+        run.handle = null;
+        run.next_at = now;
+        return true;
+      case 'failed':
+        this.#finish(record, { status: 'failed', code: step.code, message: step.message }, now);
+        return false;
+    }
+  }
+
+  #retry(record: TaskRecord, err: unknown, now: number): void {
+    const { run } = record;
+    const retryable = err instanceof ProviderRetryableError ? err : null;
+    console.warn(JSON.stringify({ level: 'warn', task_id: record.view.task_id, phase: run.phase, error: String(err) }));
+    if (retryable?.rateLimited) {
+      run.next_at = now + Math.max(retryable.retryAfterMs ?? 0, this.#backoff(run.retries++));
+      return;
+    }
+    run.retries += 1;
+    const model = findModel(record.view.model);
+    if (run.phase === 'submit' && run.retries >= ATTEMPTS_PER_NODE) {
+      if (model && run.node_index + 1 < model.nodes.length) {
+        run.node_index += 1;
+        run.retries = 0;
+        run.next_at = now;
+        return;
+      }
+      this.#finish(record, { status: 'failed', code: 'provider_unavailable', message: `Every backend node failed: ${String(err)}` }, now);
+      return;
+    }
+    if (run.phase === 'store' && !retryable) {
+      this.#finish(record, { status: 'failed', code: 'provider_error', message: `The result could not be stored: ${String(err)}` }, now);
+      return;
+    }
+    run.next_at = now + this.#backoff(run.retries);
+  }
+
+  #finish(record: TaskRecord, outcome: Outcome, now: number): void {
+    const { view } = record;
+    view.status = outcome.status;
+    view.updated_at = iso(now);
+    view.completed_at = iso(now);
+    if (outcome.status === 'succeeded') {
+      view.output = { images: outcome.images };
+      record.billing.outcome = 'settle';
+    } else {
+      view.output = null;
+      view.error = { code: outcome.code, message: outcome.message };
+      view.credits = 0;
+      record.billing.outcome = 'refund';
+    }
+    record.run.images = [];
+    record.billing.next_at = now;
+    record.snapshot.next_at = now;
+    if (view.callback_url) {
+      view.webhook = initialWebhookState(view.callback_url, now);
+      record.webhook_id = `msg_${view.task_id}`;
+    }
+  }
+
+  async #resolveBilling(record: TaskRecord, now: number): Promise<void> {
+    const { billing } = record;
+    if (billing.done || !billing.outcome || (billing.next_at ?? 0) > now) return;
+    try {
+      await accountStub(this.env, record.account_id).resolve(record.view.task_id, billing.outcome);
+      billing.done = true;
+      billing.next_at = null;
+    } catch (err) {
+      billing.next_at = now + this.#backoff(billing.failures++);
+      console.error(JSON.stringify({ level: 'error', task_id: record.view.task_id, billing: String(err) }));
+    }
+  }
+
+  async #deliverWebhook(record: TaskRecord, now: number): Promise<void> {
+    const webhook = record.view.webhook;
+    if (!webhook || webhook.status !== 'pending' || !record.webhook_id) return;
+    if (webhook.next_attempt_at && Date.parse(webhook.next_attempt_at) > now) return;
+    const body = JSON.stringify(record.view);
+    const headers = await webhookHeaders(this.env, record.account_id, record.webhook_id, body, now);
+    record.view.webhook = await attemptDelivery(this.env, webhook, headers, body, now);
+    record.view.updated_at = iso(Date.now());
+  }
+
+  /**
+   * KV holds only quiescent tasks: terminal, paid or refunded, and with no webhook delivery still
+   * pending, so a snapshot never goes stale and each key is written about once.
+   */
+  async #writeSnapshot(record: TaskRecord, now: number): Promise<void> {
+    const { snapshot } = record;
+    if (snapshot.done || !record.billing.done || record.view.webhook?.status === 'pending') return;
+    if ((snapshot.next_at ?? 0) > now) return;
+    try {
+      await this.env.KV.put(
+        taskSnapshotKey(record.view.task_id),
+        JSON.stringify({ account_id: record.account_id, task: record.view }),
+        { expirationTtl: SNAPSHOT_TTL_S },
+      );
+      snapshot.done = true;
+      snapshot.next_at = null;
+    } catch (err) {
+      snapshot.next_at = now + this.#backoff(snapshot.failures++);
+      console.error(JSON.stringify({ level: 'error', task_id: record.view.task_id, snapshot: String(err) }));
+    }
+  }
+
+  /** Sets the one alarm to the earliest pending piece of work, or clears it when nothing is left. */
+  async #arm(record: TaskRecord): Promise<void> {
+    const due: number[] = [];
+    if (!isTerminal(record.view.status)) due.push(Math.min(record.run.next_at, record.run.deadline_at));
+    if (!record.billing.done && record.billing.next_at !== null) due.push(record.billing.next_at);
+    if (!record.snapshot.done && record.snapshot.next_at !== null) due.push(record.snapshot.next_at);
+    const webhook = record.view.webhook;
+    if (webhook?.status === 'pending' && webhook.next_attempt_at) due.push(Date.parse(webhook.next_attempt_at));
+    if (due.length === 0) {
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    await this.ctx.storage.setAlarm(Math.min(...due));
+  }
+
+  #pollDelay(polls: number): number {
+    const initial = Number(this.env.POLL_INITIAL_MS);
+    return Math.min(Number(this.env.POLL_MAX_MS), initial * 1.5 ** polls);
+  }
+
+  #backoff(failures: number): number {
+    const initial = Number(this.env.POLL_INITIAL_MS);
+    const base = Math.min(Number(this.env.POLL_MAX_MS), initial * 2 ** failures);
+    return base / 2 + Math.random() * (base / 2);
+  }
+}
+
+/** The task's object; one per task id. */
+export function taskStub(env: Env, taskId: string): DurableObjectStub<TaskDO> {
+  return env.TASKS.get(env.TASKS.idFromName(taskId));
+}

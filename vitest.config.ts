@@ -1,0 +1,46 @@
+import { createServer } from 'node:net';
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+
+/** A free loopback port for the provider simulator, which `test/global-setup.ts` starts on it. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+process.env.SIM_PORT ??= String(await freePort());
+const simulatorUrl = `http://127.0.0.1:${process.env.SIM_PORT}`;
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        // Test-only values: every provider points at the simulator, deadlines and retries are short.
+        bindings: {
+          ENVIRONMENT: 'development',
+          INTERNAL_API_TOKEN: 'test-internal-token',
+          PUBLIC_BASE_URL: '',
+          TASK_DEADLINE_SECONDS: '6',
+          POLL_INITIAL_MS: '50',
+          POLL_MAX_MS: '400',
+          WEBHOOK_RETRY_SCHEDULE: '1,2',
+          SIMULATOR_URL: simulatorUrl,
+          BFL_BASE_URL: simulatorUrl,
+          BFL_API_KEY: 'test-bfl-key',
+        },
+      },
+    }),
+  ],
+  test: {
+    globalSetup: ['./test/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
