@@ -19,8 +19,22 @@ export interface Env {
   WEBHOOK_RETRY_SCHEDULE: string;
 
   INTERNAL_API_TOKEN: string;
+
+  /** Provider endpoints (vars) and keys (secrets); `npm run dev` and the tests point them at the simulator. */
   BFL_BASE_URL: string;
   BFL_API_KEY: string;
+  WAVESPEED_BASE_URL: string;
+  WAVESPEED_API_KEY: string;
+  XAI_BASE_URL: string;
+  XAI_API_KEY: string;
+  OPENAI_BASE_URL: string;
+  OPENAI_API_KEY: string;
+  GEMINI_BASE_URL: string;
+  GEMINI_API_KEY: string;
+  IDEOGRAM_BASE_URL: string;
+  IDEOGRAM_API_KEY: string;
+  RECRAFT_BASE_URL: string;
+  RECRAFT_API_KEY: string;
 }
 
 /** Hono generics shared by every route module. */

@@ -6,5 +6,9 @@ declare global {
       /** Test-only: where the provider simulator listens. */
       SIMULATOR_URL: string;
     }
+    interface GlobalProps {
+      mainModule: typeof import('../src/index');
+      durableNamespaces: 'TaskDO' | 'AccountDO';
+    }
   }
 }

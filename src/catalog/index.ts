@@ -11,8 +11,6 @@ export function findModel(id: string): ModelEntry | undefined {
   return BY_ID.get(id);
 }
 
-export const MODEL_IDS = MODELS.map((m) => m.id) as [string, ...string[]];
-
 function matches(row: PriceRow, input: Record<string, unknown>): boolean {
   return Object.entries(row.when).every(([field, value]) => String(input[field]) === value);
 }
@@ -27,13 +25,10 @@ export function priceOf(model: ModelEntry, input: Record<string, unknown>): numb
 /** The cheapest price, shown as the model's base credits. */
 export const baseCredits = (model: ModelEntry): number => Math.min(...model.prices.map((r) => r.credits));
 
-/**
- * The request body of the generations route, as documented in OpenAPI. Validation itself picks the
- * model's own schema first (see `parseGenerationRequest`) so that errors name the model's fields.
- */
+/** The request body of the generations route: `model` picks the model's own strict schema. */
 export const GenerationRequestSchema = z
-  .discriminatedUnion(
-    'model',
-    MODELS.map((m) => m.schema) as unknown as [z.ZodObject, ...z.ZodObject[]],
-  )
+  .discriminatedUnion('model', MODELS.map((m) => m.schema) as unknown as [z.ZodObject, ...z.ZodObject[]], {
+    error: (issue) =>
+      issue.code === 'invalid_union' ? `is required and must be one of ${MODELS.map((m) => m.id).join(', ')}` : undefined,
+  })
   .openapi('GenerationRequest');
