@@ -15,11 +15,12 @@ function matches(row: PriceRow, input: Record<string, unknown>): boolean {
   return Object.entries(row.when).every(([field, value]) => String(input[field]) === value);
 }
 
-/** Credits a request costs: the first matching row of the model's price table. */
+/** Credits a request costs: the first matching row of the model's price table, per image made. */
 export function priceOf(model: ModelEntry, input: Record<string, unknown>): number {
   const row = model.prices.find((r) => matches(r, input));
   if (!row) throw new Error(`no price row of ${model.id} matches ${JSON.stringify(input)}`);
-  return row.credits;
+  const count = model.count_field ? Number(input[model.count_field] ?? 1) : 1;
+  return row.credits * count;
 }
 
 /** The cheapest price, shown as the model's base credits. */

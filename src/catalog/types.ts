@@ -42,6 +42,11 @@ export interface ModelEntry<Schema extends z.ZodObject = z.ZodObject> {
   /** The whole request body for this model, `model` literal included; strict, defaults applied. */
   schema: Schema;
   prices: PriceRow[];
+  /**
+   * The request field holding how many images one task makes, for models that can make several;
+   * prices are per image, so the task costs the price row times this count.
+   */
+  count_field?: string;
   /** Tried in order; a node failing with a retryable error hands the task to the next. */
   nodes: BackendNode<z.infer<Schema>>[];
 }
