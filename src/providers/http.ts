@@ -1,3 +1,4 @@
+import { type ImageInfo, imageInfo } from '../images/image-info';
 import { ProviderRetryableError } from './types';
 
 /** Upper bound on one provider HTTP call; the task's own deadline bounds the whole job. */
@@ -10,10 +11,15 @@ export async function providerFetch(
   init: RequestInit,
   timeoutMs = PROVIDER_CALL_TIMEOUT_MS,
 ): Promise<Response> {
+  const controller = new AbortController();
+  // Not AbortSignal.timeout: its timer outlives the call and keeps the Durable Object busy.
+  const timer = setTimeout(() => controller.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
   try {
-    return await fetchFn(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    return await fetchFn(url, { ...init, signal: controller.signal });
   } catch (err) {
     throw new ProviderRetryableError(`network error calling ${new URL(url).host}: ${String(err)}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -45,4 +51,87 @@ export function throwIfTransient(response: Response, provider: string): void {
   if (response.status >= 500 || response.status === 408) {
     throw new ProviderRetryableError(`${provider} answered ${response.status}`);
   }
+}
+
+/**
+ * The body as text and, when it parses, as JSON (`undefined` otherwise): for providers whose error
+ * bodies may be plain text, or whose message must be read before the status decides anything.
+ */
+export async function readTextAndJson(response: Response): Promise<{ text: string; json: unknown }> {
+  const text = await response.text();
+  try {
+    return { text, json: JSON.parse(text) };
+  } catch {
+    return { text, json: undefined };
+  }
+}
+
+/** A customer's reference image, downloaded for a provider that takes uploads instead of URLs. */
+export interface InputImage {
+  bytes: Uint8Array;
+  content_type: ImageInfo['content_type'];
+}
+
+/** Upper bound on downloading one customer reference image. */
+export const INPUT_IMAGE_TIMEOUT_MS = 20_000;
+
+async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array | null> {
+  const reader = response.body?.getReader();
+  if (!reader) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/**
+ * Downloads a reference image from a customer URL (already checked by the URL guard), reading at
+ * most `maxBytes` and accepting only PNG, JPEG or WebP by their magic bytes. Answers why not as a
+ * string instead of throwing: a bad customer image is the request's fault, never worth a retry.
+ */
+export async function fetchInputImage(
+  fetchFn: typeof fetch,
+  url: string,
+  maxBytes: number,
+  timeoutMs = INPUT_IMAGE_TIMEOUT_MS,
+): Promise<InputImage | string> {
+  let response: Response;
+  try {
+    response = await fetchFn(url, { headers: { accept: 'image/*' }, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    return `could not be downloaded (${String(err)})`;
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    return `could not be downloaded (HTTP ${response.status})`;
+  }
+  if (Number(response.headers.get('content-length') ?? '0') > maxBytes) {
+    await response.body?.cancel();
+    return `is larger than ${maxBytes} bytes`;
+  }
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await readCapped(response, maxBytes);
+  } catch (err) {
+    return `could not be downloaded (${String(err)})`;
+  }
+  if (!bytes) return `is larger than ${maxBytes} bytes`;
+  const info = imageInfo(bytes);
+  if (!info) return 'is not a PNG, JPEG or WebP image';
+  return { bytes, content_type: info.content_type };
 }

@@ -1,0 +1,98 @@
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { accountStub, type AccountDO } from '../../src/billing/account.do';
+import { newTaskId } from '../../src/ids';
+import { taskStub, type TaskDO } from '../../src/tasks/task.do';
+import { api, createTask, customer, INTERNAL, newAccountId, topUp, waitForTask } from '../helpers';
+
+interface Ledger {
+  balance: number;
+  reserved: number;
+  ledger: { kind: string; task_id?: string }[];
+}
+
+const ledger = async (accountId: string) =>
+  (await api(`/internal/v1/accounts/${accountId}/credits?limit=200`, { headers: INTERNAL })).json<Ledger>();
+
+describe('exactly once', () => {
+  it('settles a task once even when its terminal transition runs again after both objects were evicted', async () => {
+    const { auth, accountId } = await customer(undefined, 20);
+    const { task_id } = await (await createTask(auth, { model: 'flux-2', prompt: 'A twice-told tale' })).json<{ task_id: string }>();
+    await waitForTask(auth, task_id);
+    const task = taskStub(env, task_id);
+    const account = accountStub(env, accountId);
+
+    // Replay the end of the task's life as if the alarm had died after paying but before saving it.
+    await runInDurableObject(task, async (_instance: TaskDO, state) => {
+      const record = await state.storage.get<{ billing: { done: boolean; next_at: number | null } }>('task');
+      record!.billing.done = false;
+      record!.billing.next_at = 0;
+      await state.storage.put('task', record);
+      // Far enough ahead not to fire by itself; runDurableObjectAlarm runs it now.
+      await state.storage.setAlarm(Date.now() + 60_000);
+    });
+    await evictDurableObject(account);
+    await evictDurableObject(task);
+    expect(await runDurableObjectAlarm(task)).toBe(true);
+    await evictDurableObject(task);
+
+    // And a retry arriving directly, asking for the opposite outcome, changes nothing.
+    expect(await account.resolve(task_id, 'refund')).toEqual({ applied: false, outcome: 'settle' });
+
+    const after = await ledger(accountId);
+    expect(after.ledger.filter((e) => e.task_id === task_id).map((e) => e.kind)).toEqual(['settle', 'reserve']);
+    expect(after).toMatchObject({ balance: 15, reserved: 0 });
+  });
+
+  it('reserves once per task however often the reservation is retried', async () => {
+    const accountId = newAccountId();
+    await topUp(accountId, 10);
+    const account = accountStub(env, accountId);
+    const taskId = newTaskId();
+    const results = await Promise.all([1, 2, 3].map(() => account.reserve(accountId, taskId, 4)));
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(await ledger(accountId)).toMatchObject({ balance: 6, reserved: 4 });
+  });
+});
+
+describe('the reservation sweep', () => {
+  it('returns a reservation whose task never came to life, and stops that task from starting later', async () => {
+    const accountId = newAccountId();
+    await topUp(accountId, 10);
+    const account = accountStub(env, accountId);
+    const orphan = newTaskId();
+    expect((await account.reserve(accountId, orphan, 5)).ok).toBe(true);
+
+    // Age the reservation past the sweep's threshold instead of waiting for it.
+    await runInDurableObject(account, (_instance: AccountDO, state) => {
+      state.storage.sql.exec("UPDATE open_reservations SET created_at = '2000-01-01T00:00:00.000Z'");
+    });
+    expect(await runDurableObjectAlarm(account)).toBe(true);
+
+    expect(await ledger(accountId)).toMatchObject({ balance: 10, reserved: 0 });
+    const late = await taskStub(env, orphan).create({
+      task_id: orphan,
+      account_id: accountId,
+      model: 'flux-2',
+      request: { model: 'flux-2', prompt: 'too late' },
+      credits: 5,
+      public_base_url: 'http://gateway.test',
+    });
+    expect(late).toBeNull();
+  });
+
+  it('leaves the reservation of a running task alone', async () => {
+    const { auth, accountId } = await customer(undefined, 10);
+    const { task_id } = await (await createTask(auth, { model: 'flux-2', prompt: 'Still working [sim:slow=4000]' })).json<{ task_id: string }>();
+    const account = accountStub(env, accountId);
+    await runInDurableObject(account, async (_instance: AccountDO, state) => {
+      state.storage.sql.exec("UPDATE open_reservations SET created_at = '2000-01-01T00:00:00.000Z'");
+    });
+    expect(await runDurableObjectAlarm(account)).toBe(true);
+    expect(await ledger(accountId)).toMatchObject({ balance: 5, reserved: 5 });
+    const books = await (await api(`/internal/v1/accounts/${accountId}/reconciliation`, { headers: INTERNAL })).json<{ consistent: boolean }>();
+    expect(books.consistent).toBe(true);
+    await waitForTask(auth, task_id);
+  });
+});
