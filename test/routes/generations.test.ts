@@ -34,6 +34,7 @@ describe('POST /api/v1/images/generations (flux-2)', () => {
     const file = await api(new URL(image!.url).pathname);
     expect(file.status).toBe(200);
     expect(file.headers.get('content-type')).toBe('image/png');
+    expect(file.headers.get('x-request-id')).toMatch(/^req_/);
     expect(pngSize(new Uint8Array(await file.arrayBuffer()))).toEqual({ width: 1376, height: 768 });
     expect(await balance(auth)).toMatchObject({ balance: 95, reserved: 0 });
   });
