@@ -10,6 +10,11 @@
  *   [sim:http=503]       every submit answers HTTP 503 (any status: 500, 429, 402 …)
  *   [sim:http=503x2]     only the first 2 submits with this prompt do
  *   [sim:nocredit]       the provider's out-of-credit answer
+ *   [sim:only=NAME]      the prompt's failure switches (all but `slow`) hit only the simulated
+ *                        endpoint NAME; every other endpoint sees the prompt as clean. NAME is the
+ *                        key a provider module passes to `kit.faults` and honours through
+ *                        `forEndpoint` (e.g. `ideogram_v4_sync`), so a test can fail one backend node
+ *                        of a model and let the next serve it.
  *
  * Rates (`fail_rate`, `moderate_rate`, `error_rate`, 0…1) make random faults for chaos runs.
  */
@@ -22,6 +27,8 @@ export interface Faults {
   http_status: number | null;
   http_times: number | null;
   no_credit: boolean;
+  /** `[sim:only=NAME]`: the endpoint the failure switches are limited to, or null for all. */
+  only: string | null;
 }
 
 export interface GlobalFaults {
@@ -43,6 +50,7 @@ export function faultsFromPrompt(prompt: string, global: GlobalFaults): Faults {
     http_status: Math.random() < global.error_rate ? 503 : null,
     http_times: null,
     no_credit: false,
+    only: null,
   };
   for (const [, name, value] of prompt.matchAll(/\[sim:([a-z-]+)(?:=([\w.]+))?\]/g)) {
     switch (name) {
@@ -64,6 +72,9 @@ export function faultsFromPrompt(prompt: string, global: GlobalFaults): Faults {
       case 'nocredit':
         faults.no_credit = true;
         break;
+      case 'only':
+        faults.only = value ?? null;
+        break;
       case 'http': {
         const [status, times] = (value ?? '500').split('x');
         faults.http_status = Number(status);
@@ -73,4 +84,23 @@ export function faultsFromPrompt(prompt: string, global: GlobalFaults): Faults {
     }
   }
   return faults;
+}
+
+/**
+ * The faults as endpoint `name` sees them: when the prompt limits its failure switches to another
+ * endpoint with `[sim:only=…]`, they are off here (latency still applies).
+ */
+export function forEndpoint<F extends Faults & { fail_http: boolean }>(faults: F, name: string): F {
+  if (faults.only === null || faults.only === name) return faults;
+  return {
+    ...faults,
+    fail: false,
+    moderate: false,
+    moderate_output: false,
+    hang: false,
+    http_status: null,
+    http_times: null,
+    no_credit: false,
+    fail_http: false,
+  };
 }

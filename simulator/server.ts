@@ -5,6 +5,7 @@ import { DEFAULT_GLOBAL_FAULTS, faultsFromPrompt, type GlobalFaults } from './fa
 import { renderPromptImage } from './png';
 import { PROVIDERS } from './providers';
 import type { SimKit, SimRequest, SimResponse } from './types';
+import { createWebhookReceiver } from './webhook-receiver';
 
 export interface RecordedRequest {
   at: string;
@@ -38,6 +39,7 @@ const MAX_RECORDED = 2000;
  *   GET  /__sim/requests?path=…   the requests received, newest last (for contract tests)
  *   POST /__sim/reset             forget requests, counters and faults
  *   GET  /__sim/files/<id>.png    hosted result images (expire like the providers' URLs)
+ *   /__sim/webhooks/<name>        named webhook receivers (see webhook-receiver.ts)
  */
 export async function startSimulator(options: { port?: number; host?: string } = {}): Promise<Simulator> {
   let global: GlobalFaults = { ...DEFAULT_GLOBAL_FAULTS };
@@ -80,8 +82,11 @@ export async function startSimulator(options: { port?: number; host?: string } =
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
 
+  const webhooks = createWebhookReceiver(kit.baseUrl, kit.sleep);
+
   async function admin(req: SimRequest): Promise<SimResponse | null> {
     const path = req.url.pathname;
+    if (path.startsWith('/__sim/webhooks/')) return webhooks.handle(req);
     if (path === '/__sim/health') return { status: 200, body: { ok: true } };
     if (path === '/__sim/faults' && req.method === 'GET') return { status: 200, body: global };
     if (path === '/__sim/faults' && req.method === 'POST') {

@@ -5,6 +5,7 @@ import { generationsRoutes } from './routes/generations.routes';
 import { internalRoutes } from './routes/internal.routes';
 import { modelsRoutes } from './routes/models.routes';
 import { tasksRoutes } from './routes/tasks.routes';
+import { webhooksRoutes } from './routes/webhooks.routes';
 
 export { AccountDO } from './billing/account.do';
 export { TaskDO } from './tasks/task.do';
@@ -19,6 +20,7 @@ app.route('/', filesRoutes);
 app.route('/', billingRoutes);
 app.route('/', modelsRoutes);
 app.route('/', internalRoutes);
+app.route('/', webhooksRoutes);
 
 app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
   type: 'http',

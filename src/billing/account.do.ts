@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import { randomBase62 } from '../ids';
+import { createWebhookSecretTable, readWebhookSecrets, rotateWebhookSecret, type WebhookSecrets } from '../webhooks/secrets';
 import type {
   CreditsView,
   LedgerEntry,
@@ -65,6 +66,7 @@ export class AccountDO extends DurableObject<Env> {
         created_at TEXT NOT NULL
       );
     `);
+    createWebhookSecretTable(this.#sql);
   }
 
   #account(accountId?: string): { account_id: string; balance: number; reserved: number } {
@@ -221,6 +223,16 @@ export class AccountDO extends DurableObject<Env> {
         account.reserved === openTotal &&
         reservedByLedger === openTotal,
     };
+  }
+
+  /** The account's webhook signing secrets; the first is created on first need. */
+  webhookSecrets(): WebhookSecrets {
+    return this.ctx.storage.transactionSync(() => readWebhookSecrets(this.#sql, Date.now()));
+  }
+
+  /** Replaces the current webhook secret; the old one keeps signing for `graceSeconds`. */
+  rotateWebhookSecret(graceSeconds: number): WebhookSecrets {
+    return this.ctx.storage.transactionSync(() => rotateWebhookSecret(this.#sql, graceSeconds, Date.now()));
   }
 
   /**

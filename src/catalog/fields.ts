@@ -44,3 +44,26 @@ export const inputUrlsField = (max: number) =>
 /** An enum whose error message lists what is allowed. */
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `must be one of ${values.join(', ')}` });
+
+/**
+ * How many images one task makes, for models that can make several (1 to `max`, default 1). Name
+ * the field in the entry's `count_field` so the price is per image.
+ */
+export const imageCountField = (max: number) =>
+  z
+    .number({ error: 'must be an integer' })
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .max(max, `must be at most ${max}`)
+    .default(1)
+    .openapi({ description: `Number of images to make (1–${max}); the price is per image.` });
+
+/** An optional integer within the provider's range, e.g. a seed. */
+export const intInRange = (min: number, max: number, description: string) =>
+  z
+    .number({ error: 'must be a number' })
+    .int('must be an integer')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .optional()
+    .openapi({ description });

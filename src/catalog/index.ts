@@ -1,9 +1,29 @@
 import { z } from '@hono/zod-openapi';
+import { cogview4 } from './cogview-4';
 import { flux2 } from './flux-2';
+import { gptImage15Official } from './gpt-image-1.5-official';
+import { grokImagine } from './grok-imagine';
+import { hunyuanImage3 } from './hunyuan-image-3';
+import { ideogramV3 } from './ideogram-v3';
+import { ideogramV4 } from './ideogram-v4';
+import { imagen4 } from './imagen-4';
+import { klingImageO1 } from './kling-image-o1';
+import { recraftV4 } from './recraft-v4';
 import type { ModelEntry, PriceRow } from './types';
 
 /** Every model on `POST /api/v1/images/generations`; adding a model is adding its entry here. */
-export const MODELS: readonly ModelEntry[] = [flux2];
+export const MODELS: readonly ModelEntry[] = [
+  flux2,
+  cogview4,
+  klingImageO1,
+  hunyuanImage3,
+  grokImagine,
+  recraftV4,
+  gptImage15Official,
+  imagen4,
+  ideogramV3,
+  ideogramV4,
+];
 
 const BY_ID = new Map(MODELS.map((m) => [m.id, m]));
 

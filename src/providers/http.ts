@@ -1,4 +1,5 @@
 import { type ImageInfo, imageInfo } from '../images/image-info';
+import { withTimeout } from '../http/timeout';
 import { ProviderRetryableError } from './types';
 
 /** Upper bound on one provider HTTP call; the task's own deadline bounds the whole job. */
@@ -11,15 +12,10 @@ export async function providerFetch(
   init: RequestInit,
   timeoutMs = PROVIDER_CALL_TIMEOUT_MS,
 ): Promise<Response> {
-  const controller = new AbortController();
-  // Not AbortSignal.timeout: its timer outlives the call and keeps the Durable Object busy.
-  const timer = setTimeout(() => controller.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
   try {
-    return await fetchFn(url, { ...init, signal: controller.signal });
+    return await withTimeout(timeoutMs, (signal) => fetchFn(url, { ...init, signal }));
   } catch (err) {
     throw new ProviderRetryableError(`network error calling ${new URL(url).host}: ${String(err)}`, { cause: err });
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -99,23 +95,8 @@ async function readCapped(response: Response, maxBytes: number): Promise<Uint8Ar
   return bytes;
 }
 
-/**
- * Downloads a reference image from a customer URL (already checked by the URL guard), reading at
- * most `maxBytes` and accepting only PNG, JPEG or WebP by their magic bytes. Answers why not as a
- * string instead of throwing: a bad customer image is the request's fault, never worth a retry.
- */
-export async function fetchInputImage(
-  fetchFn: typeof fetch,
-  url: string,
-  maxBytes: number,
-  timeoutMs = INPUT_IMAGE_TIMEOUT_MS,
-): Promise<InputImage | string> {
-  let response: Response;
-  try {
-    response = await fetchFn(url, { headers: { accept: 'image/*' }, signal: AbortSignal.timeout(timeoutMs) });
-  } catch (err) {
-    return `could not be downloaded (${String(err)})`;
-  }
+/** Why a downloaded reference image is unusable, or the image. */
+async function readInputImage(response: Response, maxBytes: number): Promise<InputImage | string> {
   if (!response.ok) {
     await response.body?.cancel();
     return `could not be downloaded (HTTP ${response.status})`;
@@ -124,14 +105,33 @@ export async function fetchInputImage(
     await response.body?.cancel();
     return `is larger than ${maxBytes} bytes`;
   }
-  let bytes: Uint8Array | null;
-  try {
-    bytes = await readCapped(response, maxBytes);
-  } catch (err) {
-    return `could not be downloaded (${String(err)})`;
-  }
+  const bytes = await readCapped(response, maxBytes);
   if (!bytes) return `is larger than ${maxBytes} bytes`;
   const info = imageInfo(bytes);
-  if (!info) return 'is not a PNG, JPEG or WebP image';
-  return { bytes, content_type: info.content_type };
+  return info ? { bytes, content_type: info.content_type } : 'is not a PNG, JPEG or WebP image';
+}
+
+/**
+ * Downloads a reference image from a customer URL (already checked by the URL guard), reading at
+ * most `maxBytes` within `timeoutMs` and accepting only PNG, JPEG or WebP by their magic bytes.
+ * Answers why not as a string instead of throwing: a bad customer image is the request's fault,
+ * never worth a retry.
+ */
+export async function fetchInputImage(
+  fetchFn: typeof fetch,
+  url: string,
+  maxBytes: number,
+  timeoutMs = INPUT_IMAGE_TIMEOUT_MS,
+): Promise<InputImage | string> {
+  const controller = new AbortController();
+  // As in providerFetch, a timer we clear ourselves; it also bounds reading the body.
+  const timer = setTimeout(() => controller.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+  try {
+    const response = await fetchFn(url, { headers: { accept: 'image/*' }, signal: controller.signal });
+    return await readInputImage(response, maxBytes);
+  } catch (err) {
+    return `could not be downloaded (${String(err)})`;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -8,7 +8,7 @@ import { type FailureCode, type Json, type ProviderImage, ProviderRetryableError
 import { attemptDelivery, initialWebhookState } from '../webhooks/delivery';
 import { webhookHeaders } from '../webhooks/signing';
 import { taskSnapshotKey } from './task-snapshot';
-import { isTerminal, type StoredImage, type TaskRequest, type TaskView } from './task.schema';
+import { isTerminal, type StoredImage, type TaskRequest, type TaskView, type WebhookState } from './task.schema';
 
 /** What the create route hands the task: everything already validated and paid for. */
 export interface TaskInit {
@@ -25,6 +25,13 @@ export interface TaskInit {
 const ATTEMPTS_PER_NODE = 3;
 /** How long finished snapshots stay in KV; older polls fall through to the object. */
 const SNAPSHOT_TTL_S = 30 * 24 * 3600;
+/** Wait before signing again when the account object did not answer; not counted as an attempt. */
+const SIGNING_RETRY_MS = 5_000;
+
+/** What a redelivery request found: the restarted delivery, or why there is nothing to redeliver. */
+export type RedeliveryResult =
+  | { ok: true; webhook: WebhookState }
+  | { ok: false; reason: 'not_found' | 'not_terminal' | 'no_callback_url' };
 
 interface RunState {
   phase: 'submit' | 'poll' | 'store';
@@ -70,6 +77,22 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * state is saved after each step and each side effect is marked done only once it succeeded.
  */
 export class TaskDO extends DurableObject<Env> {
+  #queue: Promise<void> = Promise.resolve();
+
+  /**
+   * Runs alarm runs and redeliveries one after the other. An alarm awaits the network (the webhook,
+   * KV) with its record in memory and saves it at the end, so a redelivery landing meanwhile would
+   * be overwritten, and its KV delete could race the alarm's snapshot write.
+   */
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work);
+    this.#queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
   async #load(): Promise<TaskRecord | undefined> {
     return this.ctx.storage.get<TaskRecord>('task');
   }
@@ -156,15 +179,40 @@ export class TaskDO extends DurableObject<Env> {
     return record.billing.outcome ?? 'running';
   }
 
-  override async alarm(): Promise<void> {
-    const record = await this.#load();
-    if (!record) return;
-    try {
-      await this.#advance(record);
-    } finally {
+  /**
+   * Delivers the finished task's webhook again with a fresh retry schedule, e.g. after the customer
+   * fixed their endpoint. It keeps the `webhook-id` (it is the same event). The KV snapshot is
+   * dropped so polls see the delivery progress, and is written again once it ends.
+   */
+  async redeliverWebhook(accountId: string): Promise<RedeliveryResult> {
+    return this.#exclusive(async (): Promise<RedeliveryResult> => {
+      const record = await this.#load();
+      if (!record || record.account_id !== accountId) return { ok: false, reason: 'not_found' };
+      const { view } = record;
+      if (!isTerminal(view.status)) return { ok: false, reason: 'not_terminal' };
+      if (!view.callback_url || !record.webhook_id) return { ok: false, reason: 'no_callback_url' };
+      await this.env.KV.delete(taskSnapshotKey(view.task_id));
+      const now = Date.now();
+      view.webhook = initialWebhookState(view.callback_url, now);
+      view.updated_at = iso(now);
+      record.snapshot = { done: false, next_at: now, failures: 0 };
       await this.#save(record);
       await this.#arm(record);
-    }
+      return { ok: true, webhook: view.webhook };
+    });
+  }
+
+  override async alarm(): Promise<void> {
+    await this.#exclusive(async () => {
+      const record = await this.#load();
+      if (!record) return;
+      try {
+        await this.#advance(record);
+      } finally {
+        await this.#save(record);
+        await this.#arm(record);
+      }
+    });
   }
 
   async #advance(record: TaskRecord): Promise<void> {
@@ -202,8 +250,9 @@ export class TaskDO extends DurableObject<Env> {
           record.view.provider = node.provider;
           record.view.node = node.id;
         }
-        if (!this.#apply(record, step, Date.now())) return;
-        await this.#save(record);
+        const results = this.#apply(record, step, Date.now());
+        if (results === 'none') return;
+        if (results === 'urls') await this.#save(record);
       }
       const images = await Promise.all(
         run.images.map((image, i) =>
@@ -216,8 +265,13 @@ export class TaskDO extends DurableObject<Env> {
     }
   }
 
-  /** Records a provider step; true when result images are now waiting to be copied. */
-  #apply(record: TaskRecord, step: ProviderStep, now: number): boolean {
+  /**
+   * Records a provider step and says what results now wait to be copied. URL results are saved
+   * in the `store` phase, so a failed copy downloads them again. Inline (base64) results are never
+   * saved: they can pass the storage value limit, so they are copied in the same run, and if that
+   * fails the step that produced them is simply repeated.
+   */
+  #apply(record: TaskRecord, step: ProviderStep, now: number): 'none' | 'urls' | 'inline' {
     const { run, view } = record;
     run.retries = 0;
     switch (step.state) {
@@ -227,24 +281,26 @@ export class TaskDO extends DurableObject<Env> {
         run.phase = 'poll';
         run.handle = step.handle;
         run.next_at = now + this.#pollDelay(run.polls++);
-        return false;
-      case 'succeeded':
+        return 'none';
+      case 'succeeded': {
         if (step.images.length === 0) {
           // Some providers drop moderated images silently instead of saying so.
           this.#finish(record, { status: 'failed', code: 'content_moderated', message: 'The provider returned no image; it was most likely filtered by moderation.' }, now);
-          return false;
+          return 'none';
         }
         view.status = 'processing';
         view.updated_at = iso(now);
-        run.phase = 'store';
         run.images = step.images;
         run.file_ids = step.images.map(() => newFileId());
-        run.handle = null;
         run.next_at = now;
-        return true;
+        if (step.images.some((image) => !('url' in image))) return 'inline';
+        run.phase = 'store';
+        run.handle = null;
+        return 'urls';
+      }
       case 'failed':
         this.#finish(record, { status: 'failed', code: step.code, message: step.message }, now);
-        return false;
+        return 'none';
     }
   }
 
@@ -252,14 +308,20 @@ export class TaskDO extends DurableObject<Env> {
     const { run } = record;
     const retryable = err instanceof ProviderRetryableError ? err : null;
     console.warn(JSON.stringify({ level: 'warn', task_id: record.view.task_id, phase: run.phase, error: String(err) }));
-    if (retryable?.rateLimited) {
-      run.next_at = now + Math.max(retryable.retryAfterMs ?? 0, this.#backoff(run.retries++));
+    if (run.phase !== 'store') {
+      run.images = [];
+      run.file_ids = [];
+    }
+    if (run.phase === 'store' && !retryable) {
+      this.#finish(record, { status: 'failed', code: 'provider_error', message: `The result could not be stored: ${String(err)}` }, now);
       return;
     }
     run.retries += 1;
     const model = findModel(record.view.model);
-    if (run.phase === 'submit' && run.retries >= ATTEMPTS_PER_NODE) {
-      if (model && run.node_index + 1 < model.nodes.length) {
+    const nextNode = run.phase === 'submit' && model !== undefined && run.node_index + 1 < model.nodes.length;
+    // A rate-limited node is waited out (within the deadline) unless another node can take the task.
+    if (run.phase === 'submit' && run.retries >= ATTEMPTS_PER_NODE && (nextNode || !retryable?.rateLimited)) {
+      if (nextNode) {
         run.node_index += 1;
         run.retries = 0;
         run.next_at = now;
@@ -268,11 +330,7 @@ export class TaskDO extends DurableObject<Env> {
       this.#finish(record, { status: 'failed', code: 'provider_unavailable', message: `Every backend node failed: ${String(err)}` }, now);
       return;
     }
-    if (run.phase === 'store' && !retryable) {
-      this.#finish(record, { status: 'failed', code: 'provider_error', message: `The result could not be stored: ${String(err)}` }, now);
-      return;
-    }
-    run.next_at = now + this.#backoff(run.retries);
+    run.next_at = now + Math.max(retryable?.retryAfterMs ?? 0, this.#backoff(run.retries - 1));
   }
 
   #finish(record: TaskRecord, outcome: Outcome, now: number): void {
@@ -316,9 +374,28 @@ export class TaskDO extends DurableObject<Env> {
     if (!webhook || webhook.status !== 'pending' || !record.webhook_id) return;
     if (webhook.next_attempt_at && Date.parse(webhook.next_attempt_at) > now) return;
     const body = JSON.stringify(record.view);
-    const headers = await webhookHeaders(this.env, record.account_id, record.webhook_id, body, now);
-    record.view.webhook = await attemptDelivery(this.env, webhook, headers, body, now);
+    let headers: Record<string, string>;
+    try {
+      headers = await webhookHeaders(this.env, record.account_id, record.webhook_id, body, Date.now());
+    } catch (err) {
+      // Our own failure, not the receiver's: try again soon without spending one of its attempts.
+      webhook.next_attempt_at = iso(now + SIGNING_RETRY_MS);
+      console.error(JSON.stringify({ level: 'error', task_id: record.view.task_id, webhook_signing: String(err) }));
+      return;
+    }
+    record.view.webhook = await attemptDelivery(this.env, webhook, headers, body);
     record.view.updated_at = iso(Date.now());
+  }
+
+  /**
+   * When the snapshot may be written: only after billing and any webhook delivery ended, since KV must
+   * not keep a state that will still change. Null while it is done or waiting on those.
+   */
+  #snapshotDueAt(record: TaskRecord): number | null {
+    const { snapshot } = record;
+    if (snapshot.done || snapshot.next_at === null) return null;
+    if (!record.billing.done || record.view.webhook?.status === 'pending') return null;
+    return snapshot.next_at;
   }
 
   /**
@@ -327,8 +404,8 @@ export class TaskDO extends DurableObject<Env> {
    */
   async #writeSnapshot(record: TaskRecord, now: number): Promise<void> {
     const { snapshot } = record;
-    if (snapshot.done || !record.billing.done || record.view.webhook?.status === 'pending') return;
-    if ((snapshot.next_at ?? 0) > now) return;
+    const dueAt = this.#snapshotDueAt(record);
+    if (dueAt === null || dueAt > now) return;
     try {
       await this.env.KV.put(
         taskSnapshotKey(record.view.task_id),
@@ -348,7 +425,9 @@ export class TaskDO extends DurableObject<Env> {
     const due: number[] = [];
     if (!isTerminal(record.view.status)) due.push(Math.min(record.run.next_at, record.run.deadline_at));
     if (!record.billing.done && record.billing.next_at !== null) due.push(record.billing.next_at);
-    if (!record.snapshot.done && record.snapshot.next_at !== null) due.push(record.snapshot.next_at);
+    // A snapshot waiting on billing or the webhook must not keep the alarm firing in a loop.
+    const snapshotAt = this.#snapshotDueAt(record);
+    if (snapshotAt !== null) due.push(snapshotAt);
     const webhook = record.view.webhook;
     if (webhook?.status === 'pending' && webhook.next_attempt_at) due.push(Date.parse(webhook.next_attempt_at));
     if (due.length === 0) {

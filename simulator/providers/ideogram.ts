@@ -1,0 +1,244 @@
+import { forEndpoint } from '../faults';
+import type { SimKit, SimProvider, SimRequest, SimResponse } from '../types';
+
+/**
+ * Ideogram, `Api-Key` header, multipart/form-data bodies (urlencoded → 415):
+ *   POST /v1/ideogram-v3/generate        prompt, aspect_ratio (`16x9`) | resolution, rendering_speed,
+ *                                        magic_prompt, style_type, negative_prompt, seed, num_images,
+ *                                        style_reference_images (files, 10 MB together) …
+ *   POST /v1/ideogram-v4/generate        text_prompt | json_prompt, resolution (2K grid), rendering_speed
+ *   POST /v1/ideogram-v4/async/generate  the same, answered `{ generation_id }`
+ *   GET  /v1/generations/{id}            `{ generation_id, status: pending|completed|failed, created }`,
+ *                                        plus `response_type: "url"` and `data` once completed
+ * Sync answers are `{ created, data: [{ url, prompt, resolution, is_image_safe, seed, style_type }] }`
+ * with ephemeral URLs; an image failing the output check has `is_image_safe: false` and no URL.
+ * 422 `{ error }` is the prompt/input safety check. 402 for an empty balance is UNCONFIRMED, and so
+ * are the exact error bodies (this uses `{ error }` for 422 and problem details for the rest).
+ * Unknown form fields are rejected so adapter typos show; Ideogram's own handling is UNCONFIRMED.
+ * Fault keys for `[sim:only=…]`: `ideogram_v3`, `ideogram_v4_sync`, `ideogram_v4_async`.
+ */
+interface Part {
+  name: string;
+  filename: string | null;
+  contentType: string | null;
+  data: Buffer;
+}
+
+interface Generation {
+  id: string;
+  created: string;
+  ready_at: number;
+  outcome: 'completed' | 'unsafe' | 'failed' | 'hang';
+  prompt: string;
+  resolution: string;
+  data?: object[];
+}
+
+type Form = Map<string, Part[]>;
+
+const V3_RATIOS: Record<string, string> = {
+  '1x1': '1024x1024', '16x9': '1312x736', '9x16': '736x1312', '4x3': '1152x864', '3x4': '864x1152',
+  '3x2': '1248x832', '2x3': '832x1248', '16x10': '1280x800', '10x16': '800x1280', '4x5': '896x1120',
+  '5x4': '1120x896', '2x1': '1408x704', '1x2': '704x1408', '3x1': '1536x512', '1x3': '512x1536',
+};
+const V3_RESOLUTIONS = new Set([
+  '512x1536', '576x1408', '576x1472', '576x1536', '640x1344', '640x1408', '640x1472', '640x1536', '704x1152',
+  '704x1216', '704x1280', '704x1344', '704x1408', '704x1472', '736x1312', '768x1088', '768x1216', '768x1280',
+  '768x1344', '800x1280', '832x960', '832x1024', '832x1088', '832x1152', '832x1216', '832x1248', '864x1152',
+  '896x960', '896x1024', '896x1088', '896x1120', '896x1152', '960x832', '960x896', '960x1024', '960x1088',
+  '1024x832', '1024x896', '1024x960', '1024x1024', '1088x768', '1088x832', '1088x896', '1088x960', '1120x896',
+  '1152x704', '1152x832', '1152x864', '1152x896', '1216x704', '1216x768', '1216x832', '1248x832', '1280x704',
+  '1280x768', '1280x800', '1312x736', '1344x640', '1344x704', '1344x768', '1408x576', '1408x640', '1408x704',
+  '1472x576', '1472x640', '1472x704', '1536x512', '1536x576', '1536x640',
+]);
+const V4_RESOLUTIONS = new Set([
+  '2048x2048', '1440x2880', '2880x1440', '1664x2496', '2496x1664', '1792x2240', '2240x1792', '1440x2560',
+  '2560x1440', '1600x2560', '2560x1600', '1728x2304', '2304x1728', '1296x3168', '3168x1296', '1152x2944',
+  '2944x1152', '1248x3328', '3328x1248', '1280x3072', '3072x1280',
+]);
+const V3_FIELDS = new Set([
+  'prompt', 'seed', 'resolution', 'aspect_ratio', 'rendering_speed', 'magic_prompt', 'negative_prompt', 'num_images',
+  'color_palette', 'style_codes', 'style_type', 'style_preset', 'style_reference_images', 'character_reference_images',
+  'character_reference_images_mask', 'custom_model_uri',
+]);
+const V4_FIELDS = new Set(['text_prompt', 'json_prompt', 'resolution', 'rendering_speed', 'enable_copyright_detection']);
+const SPEEDS = ['FLASH', 'TURBO', 'DEFAULT', 'QUALITY'];
+const STYLE_TYPES = ['AUTO', 'GENERAL', 'REALISTIC', 'DESIGN', 'FICTION'];
+const MAGIC = ['AUTO', 'ON', 'OFF'];
+const REFERENCE_MAX_BYTES = 10 * 1024 * 1024;
+const URL_TTL_MS = 60 * 60_000;
+const HANG_MS = 10 * 60_000;
+
+const generations = new Map<string, Generation>();
+
+const problem = (status: number, title: string, detail: string): SimResponse => ({
+  status,
+  headers: { 'content-type': 'application/problem+json' },
+  body: { type: 'about:blank', title, detail, status },
+});
+const badRequest = (detail: string): SimResponse => problem(400, 'Bad Request', detail);
+
+/** Splits a multipart/form-data body into its parts (enough of RFC 7578 for our adapter and curl). */
+function parseMultipart(req: SimRequest): Form | null {
+  const boundary = String(req.headers['content-type'] ?? '').match(/boundary=(?:"([^"]+)"|([^;]+))/i);
+  if (!boundary) return null;
+  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+  const form: Form = new Map();
+  let at = req.body.indexOf(delimiter);
+  while (at !== -1) {
+    const start = at + delimiter.length;
+    if (req.body.subarray(start, start + 2).toString() === '--') break;
+    const next = req.body.indexOf(delimiter, start);
+    if (next === -1) return null;
+    const raw = req.body.subarray(start + 2, next - 2);
+    const split = raw.indexOf('\r\n\r\n');
+    if (split === -1) return null;
+    const head = raw.subarray(0, split).toString('utf8');
+    const name = head.match(/name="([^"]*)"/i)?.[1];
+    if (name === undefined) return null;
+    const part: Part = {
+      name,
+      filename: head.match(/filename="([^"]*)"/i)?.[1] ?? null,
+      contentType: head.match(/content-type:\s*([^\r\n]+)/i)?.[1]?.trim() ?? null,
+      data: raw.subarray(split + 4),
+    };
+    form.set(name, [...(form.get(name) ?? []), part]);
+    at = next;
+  }
+  return form;
+}
+
+const text = (form: Form, name: string): string | undefined => form.get(name)?.[0]?.data.toString('utf8');
+
+const isImage = (data: Buffer): boolean =>
+  data.subarray(0, 4).toString('hex') === '89504e47' ||
+  data.subarray(0, 2).toString('hex') === 'ffd8' ||
+  data.subarray(8, 12).toString() === 'WEBP';
+
+function oneOfField(form: Form, name: string, allowed: readonly string[] | Set<string>): SimResponse | null {
+  const value = text(form, name);
+  const ok = value === undefined || (Array.isArray(allowed) ? allowed.includes(value) : (allowed as Set<string>).has(value));
+  return ok ? null : badRequest(`'${value}' is not a valid value for '${name}'.`);
+}
+
+/** Validates a v3 form; answers the output resolution, or the error to send. */
+function validateV3(form: Form): { resolution: string; count: number } | SimResponse {
+  const unknown = [...form.keys()].find((k) => !V3_FIELDS.has(k));
+  if (unknown) return badRequest(`Additional properties are not allowed ('${unknown}' was unexpected).`);
+  const prompt = text(form, 'prompt');
+  if (!prompt) return badRequest("'prompt' is a required property");
+  if (form.has('aspect_ratio') && form.has('resolution')) return badRequest('aspect_ratio and resolution cannot be used together.');
+  for (const [name, allowed] of [
+    ['aspect_ratio', Object.keys(V3_RATIOS)],
+    ['resolution', V3_RESOLUTIONS],
+    ['rendering_speed', SPEEDS],
+    ['magic_prompt', MAGIC],
+    ['style_type', STYLE_TYPES],
+  ] as const) {
+    const error = oneOfField(form, name, allowed);
+    if (error) return error;
+  }
+  const count = Number(text(form, 'num_images') ?? '1');
+  if (!Number.isInteger(count) || count < 1 || count > 8) return badRequest("'num_images' must be an integer between 1 and 8.");
+  const seed = text(form, 'seed');
+  if (seed !== undefined && !(/^\d+$/.test(seed) && Number(seed) <= 2147483647)) return badRequest("'seed' must be an integer between 0 and 2147483647.");
+  const references = form.get('style_reference_images') ?? [];
+  if (references.some((p) => p.filename === null || !isImage(p.data))) {
+    return badRequest('style_reference_images must be JPEG, PNG or WebP files.');
+  }
+  if (references.reduce((sum, p) => sum + p.data.length, 0) > REFERENCE_MAX_BYTES) {
+    return badRequest('style_reference_images exceed 10MB in total.');
+  }
+  const resolution = text(form, 'resolution') ?? V3_RATIOS[text(form, 'aspect_ratio') ?? '1x1']!;
+  return { resolution, count };
+}
+
+function validateV4(form: Form): { resolution: string; count: number } | SimResponse {
+  const unknown = [...form.keys()].find((k) => !V4_FIELDS.has(k));
+  if (unknown) return badRequest(`Additional properties are not allowed ('${unknown}' was unexpected).`);
+  if (form.has('text_prompt') === form.has('json_prompt')) return badRequest('Exactly one of text_prompt or json_prompt is required.');
+  if (form.has('text_prompt') && !text(form, 'text_prompt')) return badRequest("'text_prompt' must not be empty.");
+  if (text(form, 'rendering_speed') === 'FLASH') return badRequest('rendering_speed=FLASH is not yet supported for Ideogram 4.0.');
+  for (const [name, allowed] of [['resolution', V4_RESOLUTIONS], ['rendering_speed', SPEEDS]] as const) {
+    const error = oneOfField(form, name, allowed);
+    if (error) return error;
+  }
+  return { resolution: text(form, 'resolution') ?? '2048x2048', count: 1 };
+}
+
+function images(kit: SimKit, prompt: string, resolution: string, count: number, safe: boolean): object[] {
+  const [width, height] = resolution.split('x').map(Number) as [number, number];
+  return Array.from({ length: count }, (_, i) => ({
+    url: safe ? kit.hostedImage(prompt, width, height, URL_TTL_MS) : null,
+    prompt,
+    resolution,
+    is_image_safe: safe,
+    seed: 12345 + i,
+    style_type: 'GENERAL',
+  }));
+}
+
+function failure(status: number): SimResponse {
+  if (status === 429) return { ...problem(429, 'Too Many Requests', 'Too many in-flight requests.'), headers: { 'retry-after': '1' } };
+  return problem(status, 'Service Unavailable', 'The service is temporarily unavailable.');
+}
+
+async function generate(req: SimRequest, kit: SimKit, route: string): Promise<SimResponse> {
+  if (!String(req.headers['content-type'] ?? '').startsWith('multipart/form-data')) {
+    return problem(415, 'Unsupported Media Type', 'Expected multipart/form-data.');
+  }
+  const form = parseMultipart(req);
+  if (!form) return badRequest('Malformed multipart body.');
+  const v3 = route === 'ideogram-v3/generate';
+  const checked = v3 ? validateV3(form) : validateV4(form);
+  if ('status' in checked) return checked;
+  const prompt = text(form, v3 ? 'prompt' : 'text_prompt') ?? text(form, 'json_prompt')!;
+  const endpoint = v3 ? 'ideogram_v3' : route === 'ideogram-v4/generate' ? 'ideogram_v4_sync' : 'ideogram_v4_async';
+  const faults = forEndpoint(kit.faults(endpoint, prompt), endpoint);
+  const async = endpoint === 'ideogram_v4_async';
+  if (faults.hang && !async) await kit.sleep(HANG_MS);
+  if (faults.latency_ms > 0 && !async) await kit.sleep(faults.latency_ms);
+  if (faults.no_credit) return problem(402, 'Payment Required', 'Insufficient API credits.');
+  if (faults.fail_http) return failure(faults.http_status!);
+  if (faults.moderate) return { status: 422, body: { error: 'Prompt or provided image failed the safety checks' } };
+  if (!async) {
+    if (faults.fail) return problem(500, 'Internal Server Error', 'Image generation failed.');
+    const data = images(kit, prompt, checked.resolution, checked.count, !faults.moderate_output);
+    return { status: 200, body: { created: new Date().toISOString(), data } };
+  }
+  const generation: Generation = {
+    id: kit.newId().replaceAll('-', ''),
+    created: new Date().toISOString(),
+    ready_at: Date.now() + faults.latency_ms,
+    outcome: faults.hang ? 'hang' : faults.fail ? 'failed' : faults.moderate_output ? 'unsafe' : 'completed',
+    prompt,
+    resolution: checked.resolution,
+  };
+  generations.set(generation.id, generation);
+  if (generations.size > 50_000) generations.delete(generations.keys().next().value!);
+  return { status: 200, body: { generation_id: generation.id } };
+}
+
+function pollGeneration(id: string, kit: SimKit): SimResponse {
+  const generation = generations.get(id);
+  if (!generation) return problem(404, 'Not Found', `Generation ${id} not found.`);
+  const head = { generation_id: generation.id, created: generation.created };
+  if (generation.outcome === 'hang' || Date.now() < generation.ready_at) return { status: 200, body: { ...head, status: 'pending' } };
+  if (generation.outcome === 'failed') return { status: 200, body: { ...head, status: 'failed' } };
+  generation.data ??= images(kit, generation.prompt, generation.resolution, 1, generation.outcome === 'completed');
+  return { status: 200, body: { ...head, status: 'completed', response_type: 'url', data: generation.data } };
+}
+
+export const ideogram: SimProvider = {
+  id: 'ideogram',
+  async handle(req, kit) {
+    const path = req.url.pathname;
+    const route = path.match(/^\/v1\/(ideogram-v3\/generate|ideogram-v4\/generate|ideogram-v4\/async\/generate)$/)?.[1];
+    const poll = path.match(/^\/v1\/generations\/([\w-]+)$/)?.[1];
+    const isGenerate = req.method === 'POST' && route !== undefined;
+    const isPoll = req.method === 'GET' && poll !== undefined;
+    if (!isGenerate && !isPoll) return null;
+    if (!req.headers['api-key']) return problem(401, 'Unauthorized', 'No authorization token provided');
+    return isPoll ? pollGeneration(poll!, kit) : generate(req, kit, route!);
+  },
+};

@@ -1,0 +1,220 @@
+import { forEndpoint } from '../faults';
+import type { SimKit, SimProvider, SimResponse } from '../types';
+import { jsonBody } from '../types';
+
+/**
+ * WaveSpeedAI v3: `POST /api/v3/{model}` with `Authorization: Bearer <key>` and the model's own
+ * fields, answered `{ code: 200, message: "success", data: <prediction> }` with status `created`;
+ * `GET /api/v3/predictions/{id}/result` answers the same envelope, status `processing` until the
+ * job ends `completed` (outputs: CDN URLs kept 7 days, `has_nsfw_contents` per output) or
+ * `failed` (`error` set). Non-200 answers are `{ code, message }`.
+ *
+ * The models' schemas reject unknown fields, as WaveSpeed's published schemas do
+ * (`additionalProperties: false`). Simulated where WaveSpeed publishes nothing: the error envelope,
+ * the out-of-credit answer (400 "Insufficient balance"), a refused prompt (a failed prediction whose
+ * error says so), and Kling's pixel sizes per ratio and resolution.
+ */
+type Outcome = 'ready' | 'error' | 'request_moderated' | 'output_moderated' | 'hang';
+
+interface Prediction {
+  id: string;
+  model: string;
+  prompt: string;
+  width: number;
+  height: number;
+  count: number;
+  created_at: string;
+  ready_at: number;
+  outcome: Outcome;
+  outputs?: string[];
+}
+
+type Input = Record<string, unknown>;
+/** Checks a model's input: an error message, or what the job will make. */
+type ModelSpec = (input: Input) => string | { width: number; height: number; count: number };
+
+const OUTPUT_TTL_MS = 7 * 24 * 3600 * 1000;
+const predictions = new Map<string, Prediction>();
+
+const COGVIEW_4_SIZES = new Set(['1024*1024', '768*1344', '864*1152', '1344*768', '1152*864', '1440*720', '720*1440']);
+const KLING_RATIOS = ['16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3', '21:9', 'auto'];
+
+function unknownField(input: Input, allowed: readonly string[]): string | null {
+  const extra = Object.keys(input).find((key) => !allowed.includes(key));
+  return extra ? `${extra}: additional property is not allowed` : null;
+}
+
+function promptProblem(input: Input, max: number): string | null {
+  if (typeof input.prompt !== 'string' || input.prompt.trim() === '') return 'prompt: is required';
+  return input.prompt.length > max ? `prompt: must be at most ${max} characters` : null;
+}
+
+function imagesProblem(input: Input, min: number, max: number): string | null {
+  const images = input.images;
+  if (images === undefined) return min > 0 ? 'images: is required' : null;
+  if (!Array.isArray(images) || images.some((u) => typeof u !== 'string' || !/^https?:\/\//.test(u))) {
+    return 'images: must be an array of image URLs';
+  }
+  if (images.length < min || images.length > max) return `images: must hold ${min} to ${max} items`;
+  return null;
+}
+
+/** `W*H` with both sides within the range, or null. */
+function parseSize(value: unknown, min: number, max: number): [number, number] | null {
+  const match = typeof value === 'string' ? value.match(/^(\d+)\*(\d+)$/) : null;
+  if (!match) return null;
+  const [width, height] = [Number(match[1]), Number(match[2])];
+  return width >= min && width <= max && height >= min && height <= max ? [width, height] : null;
+}
+
+/** The simulator's pick for ratio-based models: about 1 or 4 megapixels, sides multiples of 16. */
+function sizeForRatio(ratio: string, resolution: string): [number, number] {
+  const [w, h] = ratio === 'auto' ? [1, 1] : ratio.split(':').map(Number);
+  const area = (resolution === '2k' ? 2048 : 1024) ** 2;
+  const width = Math.round(Math.sqrt((area * w!) / h!) / 16) * 16;
+  return [width, Math.round(area / width / 16) * 16];
+}
+
+const cogview4: ModelSpec = (input) => {
+  const problem = unknownField(input, ['prompt', 'size', 'quality', 'seed']) ?? promptProblem(input, 1000);
+  if (problem) return problem;
+  const size = input.size ?? '1024*1024';
+  if (typeof size !== 'string' || !COGVIEW_4_SIZES.has(size)) return `size: must be one of ${[...COGVIEW_4_SIZES].join(', ')}`;
+  if (input.quality !== undefined && input.quality !== 'hd' && input.quality !== 'standard') return 'quality: must be one of hd, standard';
+  const [width, height] = parseSize(size, 1, 4096)!;
+  return { width, height, count: 1 };
+};
+
+const klingImageO1: ModelSpec = (input) => {
+  const allowed = ['prompt', 'images', 'aspect_ratio', 'resolution', 'num_images', 'output_format'];
+  const problem = unknownField(input, allowed) ?? promptProblem(input, 2500) ?? imagesProblem(input, 0, 10);
+  if (problem) return problem;
+  const ratio = input.aspect_ratio ?? 'auto';
+  if (typeof ratio !== 'string' || !KLING_RATIOS.includes(ratio)) return `aspect_ratio: must be one of ${KLING_RATIOS.join(', ')}`;
+  const resolution = input.resolution ?? '1k';
+  if (resolution !== '1k' && resolution !== '2k') return 'resolution: must be one of 1k, 2k';
+  const count = input.num_images ?? 1;
+  if (!Number.isInteger(count) || (count as number) < 1 || (count as number) > 9) return 'num_images: must be an integer from 1 to 9';
+  const [width, height] = sizeForRatio(ratio, resolution);
+  return { width, height, count: count as number };
+};
+
+const hunyuanImage3 =
+  (edit: boolean): ModelSpec =>
+  (input) => {
+    const problem =
+      unknownField(input, edit ? ['prompt', 'images', 'size', 'seed'] : ['prompt', 'size', 'seed']) ??
+      promptProblem(input, 4000) ??
+      (edit ? imagesProblem(input, 1, 2) : null);
+    if (problem) return problem;
+    const size = parseSize(input.size ?? '1024*1024', 256, 1536);
+    if (!size) return 'size: must be "W*H" with each side from 256 to 1536';
+    return { width: size[0], height: size[1], count: 1 };
+  };
+
+const MODELS: Record<string, ModelSpec> = {
+  'z-ai/cogview-4': cogview4,
+  'kwaivgi/kling-image-o1': klingImageO1,
+  'wavespeed-ai/hunyuan-image-3': hunyuanImage3(false),
+  'wavespeed-ai/hunyuan-image-3-instruct/edit': hunyuanImage3(true),
+};
+
+const failure = (status: number, message: string, headers: Record<string, string> = {}): SimResponse => ({
+  status,
+  headers,
+  body: { code: status, message },
+});
+
+/** The fields every answer about a prediction has, as they are while it runs. */
+function basics(p: Prediction, kit: SimKit) {
+  return {
+    id: p.id,
+    model: p.model,
+    urls: { get: `${kit.baseUrl()}/api/v3/predictions/${p.id}/result` },
+    created_at: p.created_at,
+    outputs: [] as string[],
+    has_nsfw_contents: [] as boolean[],
+    status: 'processing',
+    error: '',
+    timings: { inference: 0 },
+  };
+}
+
+function view(p: Prediction, kit: SimKit, now: number): Record<string, unknown> {
+  const base = basics(p, kit);
+  if (p.outcome === 'hang' || now < p.ready_at) return base;
+  const inference = now - Date.parse(p.created_at);
+  switch (p.outcome) {
+    case 'ready':
+    case 'output_moderated':
+      p.outputs ??= Array.from({ length: p.count }, (_, i) =>
+        kit.hostedImage(p.count === 1 ? p.prompt : `${p.prompt} #${i + 1}`, p.width, p.height, OUTPUT_TTL_MS),
+      );
+      return {
+        ...base,
+        status: 'completed',
+        outputs: p.outputs,
+        has_nsfw_contents: p.outputs.map(() => p.outcome === 'output_moderated'),
+        timings: { inference },
+      };
+    case 'request_moderated':
+      return { ...base, status: 'failed', error: 'The prompt was flagged as sensitive by the content safety checker.' };
+    default:
+      return { ...base, status: 'failed', error: 'Internal error: inference failed, please retry.' };
+  }
+}
+
+export const wavespeed: SimProvider = {
+  id: 'wavespeed',
+  handle(req, kit) {
+    const path = req.url.pathname;
+    if (!path.startsWith('/api/v3/')) return null;
+    if (!/^Bearer \S+$/.test(String(req.headers.authorization ?? ''))) return failure(401, 'Unauthorized: invalid authentication');
+
+    const result = path.match(/^\/api\/v3\/predictions\/([^/]+)(?:\/result)?$/);
+    if (req.method === 'GET' && result) {
+      const prediction = predictions.get(decodeURIComponent(result[1]!));
+      if (!prediction) return failure(404, 'prediction not found');
+      return { status: 200, body: { code: 200, message: 'success', data: view(prediction, kit, Date.now()) } };
+    }
+    if (req.method !== 'POST') return failure(405, 'method not allowed');
+
+    const model = path.slice('/api/v3/'.length);
+    const spec = MODELS[model];
+    if (!spec) return failure(404, `model ${model} not found`);
+    const input = jsonBody(req);
+    if (!input) return failure(400, 'request body must be a JSON object');
+    const checked = spec(input);
+    if (typeof checked === 'string') return failure(400, checked);
+
+    const prompt = input.prompt as string;
+    const faults = forEndpoint(kit.faults('wavespeed', prompt), 'wavespeed');
+    if (faults.no_credit) return failure(400, 'Insufficient balance, please top up your account.');
+    if (faults.fail_http) {
+      const status = faults.http_status!;
+      return failure(status, status === 429 ? 'Too many requests' : 'Service temporarily unavailable', status === 429 ? { 'retry-after': '1' } : {});
+    }
+    const id = kit.newId().replaceAll('-', '');
+    const now = Date.now();
+    const prediction: Prediction = {
+      id,
+      model,
+      prompt,
+      ...checked,
+      created_at: new Date(now).toISOString(),
+      ready_at: now + faults.latency_ms,
+      outcome: faults.hang
+        ? 'hang'
+        : faults.moderate
+          ? 'request_moderated'
+          : faults.moderate_output
+            ? 'output_moderated'
+            : faults.fail
+              ? 'error'
+              : 'ready',
+    };
+    predictions.set(id, prediction);
+    if (predictions.size > 50_000) predictions.delete(predictions.keys().next().value!);
+    return { status: 200, body: { code: 200, message: 'success', data: { ...basics(prediction, kit), status: 'created' } } };
+  },
+};

@@ -1,0 +1,49 @@
+import { z } from '@hono/zod-openapi';
+import { xaiAdapter, type XaiJob } from '../providers/xai.adapter';
+import { callbackUrlField, imageCountField, oneOf, promptField } from './fields';
+import { backendNode, defineModel } from './types';
+
+export const GROK_IMAGINE_ASPECT_RATIOS = [
+  '1:1', '3:4', '4:3', '9:16', '16:9', '2:3', '3:2', '9:19.5', '19.5:9', '9:20', '20:9', '1:2', '2:1', 'auto',
+] as const;
+
+const schema = z
+  .object({
+    model: z.literal('grok-imagine'),
+    // xAI publishes no prompt limit for grok-imagine-image; 4000 is UNCONFIRMED.
+    prompt: promptField(1, 4000),
+    aspect_ratio: oneOf(GROK_IMAGINE_ASPECT_RATIOS)
+      .default('1:1')
+      .openapi({ description: 'Output aspect ratio; "auto" lets the model choose from the prompt.' }),
+    resolution: oneOf(['1K', '2K']).default('1K').openapi({ description: 'Output resolution.' }),
+    n: imageCountField(10),
+    callback_url: callbackUrlField,
+  })
+  .strict()
+  .openapi('GrokImagineRequest');
+
+type GrokImagineInput = z.infer<typeof schema>;
+
+function toXaiJob(input: GrokImagineInput): XaiJob {
+  return {
+    model: 'grok-imagine-image',
+    prompt: input.prompt,
+    n: input.n,
+    aspect_ratio: input.aspect_ratio,
+    resolution: input.resolution === '2K' ? '2k' : '1k',
+  };
+}
+
+export const grokImagine = defineModel({
+  id: 'grok-imagine',
+  display_name: 'Grok Imagine',
+  description: "xAI's fast text-to-image model with a wide range of aspect ratios, up to 10 images per task.",
+  provider: 'xAI',
+  runtime: 'async',
+  input_kinds: ['text'],
+  output_kind: 'image',
+  schema,
+  prices: [{ when: {}, credits: 5 }],
+  count_field: 'n',
+  nodes: [backendNode('node31', xaiAdapter, toXaiJob)],
+});

@@ -1,0 +1,91 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { requireApiKey, requireInternalToken } from '../auth/middleware';
+import { accountStub } from '../billing/account.do';
+import { AccountIdParam } from '../billing/credits.schema';
+import { createRouter } from '../http/app';
+import { ApiError } from '../http/errors';
+import { bearerSecurity, errorResponses, internalSecurity } from '../http/openapi';
+import { TASK_ID_PATTERN } from '../ids';
+import { taskStub } from '../tasks/task.do';
+import { WebhookStateSchema } from '../tasks/task.schema';
+import {
+  DEFAULT_ROTATION_GRACE_S,
+  publicWebhookSecret,
+  RotatedWebhookSecretSchema,
+  RotateWebhookSecretSchema,
+  WebhookSecretSchema,
+} from '../webhooks/webhook.schema';
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+const getSecret = createRoute({
+  method: 'get',
+  path: '/api/v1/webhooks/secret',
+  summary: 'The webhook signing secret',
+  description:
+    'The secret that signs every webhook of this account (Standard Webhooks `v1`). Created on first use; ' +
+    'stays the same until the account rotates it.',
+  security: bearerSecurity,
+  middleware: [requireApiKey] as const,
+  responses: { 200: json(WebhookSecretSchema, 'The current secret.'), ...errorResponses(401) },
+});
+
+const redeliver = createRoute({
+  method: 'post',
+  path: '/api/v1/tasks/{task_id}/webhook/redeliver',
+  summary: "Deliver a finished task's webhook again",
+  description:
+    'Starts a new delivery with the full retry schedule and the same `webhook-id` (it is the same event). ' +
+    'The task must be finished and have a `callback_url`.',
+  security: bearerSecurity,
+  middleware: [requireApiKey] as const,
+  request: { params: z.object({ task_id: z.string().openapi({ example: 'task_3hG5vQ0kVn1yWm8ZrTq2bC' }) }) },
+  responses: { 202: json(WebhookStateSchema, 'Delivery scheduled.'), ...errorResponses(401, 404, 409) },
+});
+
+const rotateSecret = createRoute({
+  method: 'post',
+  path: '/internal/v1/accounts/{account_id}/webhook-secret',
+  summary: "Rotate an account's webhook secret",
+  description:
+    'Makes a new current secret. The old one keeps signing beside it for `grace_seconds` (default 24 h), ' +
+    'so receivers can switch without rejecting a delivery. The body is optional.',
+  security: internalSecurity,
+  middleware: [requireInternalToken] as const,
+  tags: ['internal'],
+  request: {
+    params: AccountIdParam,
+    body: { required: false, content: { 'application/json': { schema: RotateWebhookSecretSchema } } },
+  },
+  responses: { 200: json(RotatedWebhookSecretSchema, 'The new secret.'), ...errorResponses(400, 401) },
+});
+
+export const webhooksRoutes = createRouter()
+  .openapi(getSecret, async (c) => {
+    const secrets = await accountStub(c.env, c.get('accountId')).webhookSecrets();
+    return c.json(publicWebhookSecret(secrets), 200);
+  })
+  .openapi(redeliver, async (c) => {
+    const { task_id } = c.req.valid('param');
+    const notFound = new ApiError('not_found', `No task ${task_id}.`, { param: 'task_id' });
+    if (!TASK_ID_PATTERN.test(task_id)) throw notFound;
+    const result = await taskStub(c.env, task_id).redeliverWebhook(c.get('accountId'));
+    if (result.ok) return c.json(result.webhook, 202);
+    switch (result.reason) {
+      case 'not_found':
+        throw notFound;
+      case 'not_terminal':
+        throw new ApiError('conflict', `Task ${task_id} is still running; its webhook is sent when it finishes.`);
+      case 'no_callback_url':
+        throw new ApiError('conflict', `Task ${task_id} has no callback_url, so there is no webhook to deliver.`);
+    }
+  })
+  .openapi(rotateSecret, async (c) => {
+    const { account_id } = c.req.valid('param');
+    const grace = c.req.valid('json').grace_seconds ?? DEFAULT_ROTATION_GRACE_S;
+    const secrets = await accountStub(c.env, account_id).rotateWebhookSecret(grace);
+    return c.json({ account_id, ...publicWebhookSecret(secrets) }, 200);
+  });
