@@ -10,6 +10,8 @@
  *   [sim:http=503]       every submit answers HTTP 503 (any status: 500, 429, 402 …)
  *   [sim:http=503x2]     only the first 2 submits with this prompt do
  *   [sim:nocredit]       the provider's out-of-credit answer
+ *   [sim:drop=1]         the provider filters 1 of the images it makes and returns the rest
+ *                        (providers that filter per image, e.g. Imagen)
  *   [sim:only=NAME]      the prompt's failure switches (all but `slow`) hit only the simulated
  *                        endpoint NAME; every other endpoint sees the prompt as clean. NAME is the
  *                        key a provider module passes to `kit.faults` and honours through
@@ -29,6 +31,8 @@ export interface Faults {
   no_credit: boolean;
   /** `[sim:only=NAME]`: the endpoint the failure switches are limited to, or null for all. */
   only: string | null;
+  /** Images silently filtered out of a successful answer. */
+  drop: number;
 }
 
 export interface GlobalFaults {
@@ -51,6 +55,7 @@ export function faultsFromPrompt(prompt: string, global: GlobalFaults): Faults {
     http_times: null,
     no_credit: false,
     only: null,
+    drop: 0,
   };
   for (const [, name, value] of prompt.matchAll(/\[sim:([a-z-]+)(?:=([\w.]+))?\]/g)) {
     switch (name) {
@@ -68,6 +73,9 @@ export function faultsFromPrompt(prompt: string, global: GlobalFaults): Faults {
         break;
       case 'hang':
         faults.hang = true;
+        break;
+      case 'drop':
+        faults.drop = Number(value ?? 1);
         break;
       case 'nocredit':
         faults.no_credit = true;
@@ -101,6 +109,7 @@ export function forEndpoint<F extends Faults & { fail_http: boolean }>(faults: F
     http_status: null,
     http_times: null,
     no_credit: false,
+    drop: 0,
     fail_http: false,
   };
 }

@@ -79,7 +79,8 @@ export async function startSimulator(options: { port?: number; host?: string } =
       return `${baseUrl}/__sim/files/${id}.png?exp=${Math.floor(expires / 1000)}&sig=${randomBytes(8).toString('hex')}`;
     },
     newId: () => randomUUID(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    // Unref'd: a hanging job must not keep the process alive once the server is closed.
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()),
   };
 
   const webhooks = createWebhookReceiver(kit.baseUrl, kit.sleep);

@@ -104,7 +104,7 @@ export const imagen: SimProvider = {
     const scale = p.sampleImageSize === '2K' ? 2 : 1;
     const [w, h] = SIZES_1K[String(p.aspectRatio ?? '1:1')]!;
     const bytes = kit.image(prompt, w * scale, h * scale).toString('base64');
-    const predictions = Array.from({ length: count }, () => ({ bytesBase64Encoded: bytes, mimeType: 'image/png' }));
+    const predictions = Array.from({ length: Math.max(0, count - faults.drop) }, () => ({ bytesBase64Encoded: bytes, mimeType: 'image/png' }));
     return { status: 200, body: { predictions } };
   },
 };

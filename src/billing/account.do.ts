@@ -145,22 +145,26 @@ export class AccountDO extends DurableObject<Env> {
   }
 
   /**
-   * Ends a task's reservation: `settle` charges it, `refund` returns it. Only the first call for a
-   * task changes anything; later calls (alarm re-runs, retries) report what already happened.
+   * Ends a task's reservation, charging `charge` of it (clamped to the reserved amount) and
+   * returning the rest: the whole price for a task that succeeded, nothing for one that failed,
+   * and the price of the images delivered when a provider filtered some of them. Only the first call
+   * for a task changes anything; later calls (alarm re-runs, retries) report what was charged.
    */
-  resolve(taskId: string, outcome: 'settle' | 'refund'): ResolveResult {
+  resolve(taskId: string, charge: number): ResolveResult {
     return this.ctx.storage.transactionSync((): ResolveResult => {
-      const done = this.#entry(taskId, 'settle') ?? this.#entry(taskId, 'refund');
-      if (done) return { applied: false, outcome: done.kind as 'settle' | 'refund' };
+      const settled = this.#entry(taskId, 'settle');
+      if (settled || this.#entry(taskId, 'refund')) return { applied: false, charged: settled?.amount ?? 0 };
       const reservation = this.#entry(taskId, 'reserve');
       if (!reservation) throw new Error(`no reservation for ${taskId}`);
       const account = this.#account();
-      const amount = reservation.amount;
-      const balance = outcome === 'refund' ? account.balance + amount : account.balance;
-      this.#sql.exec('UPDATE account SET balance = ?, reserved = reserved - ?', balance, amount);
+      const charged = Math.min(Math.max(0, Math.floor(charge)), reservation.amount);
+      const returned = reservation.amount - charged;
+      const balance = account.balance + returned;
+      this.#sql.exec('UPDATE account SET balance = ?, reserved = reserved - ?', balance, reservation.amount);
       this.#sql.exec('DELETE FROM open_reservations WHERE task_id = ?', taskId);
-      this.#append(outcome, amount, balance, taskId, null);
-      return { applied: true, outcome };
+      if (charged > 0) this.#append('settle', charged, account.balance, taskId, null);
+      if (returned > 0) this.#append('refund', returned, balance, taskId, null);
+      return { applied: true, charged };
     });
   }
 
@@ -248,7 +252,7 @@ export class AccountDO extends DurableObject<Env> {
     for (const { task_id } of stale) {
       const task = this.env.TASKS.get(this.env.TASKS.idFromName(task_id));
       const fate = await task.billingOutcome();
-      if (fate !== 'running') this.resolve(task_id, fate);
+      if (fate) this.resolve(task_id, fate.charge);
     }
     const remaining = this.#sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM open_reservations').one().n;
     if (remaining > 0) await this.ctx.storage.setAlarm(Date.now() + SWEEP_INTERVAL_MS);

@@ -2,8 +2,9 @@
  * Ledger entry kinds. Amounts are always positive; the kind says where credits move:
  *   topup    +amount to balance
  *   reserve  balance → reserved, at task creation
- *   settle   reserved → spent, when the task succeeds
- *   refund   reserved → balance, when the task fails or was never sent
+ *   settle   reserved → spent, when the task succeeds (for the images it delivered)
+ *   refund   reserved → balance, when the task fails or was never sent, or for images a
+ *            provider filtered out of a successful task
  */
 export type LedgerKind = 'topup' | 'reserve' | 'settle' | 'refund';
 
@@ -34,10 +35,10 @@ export type TopUpResult =
   | { ok: true; account_id: string; balance: number; duplicate: boolean }
   | { ok: false; reason: 'reference_conflict'; message: string };
 
-/** How a reservation ended, or that it had already ended (`applied: false`). */
+/** What a reservation's end charged, and whether this call ended it (`applied: false`: it had already ended). */
 export interface ResolveResult {
   applied: boolean;
-  outcome: 'settle' | 'refund';
+  charged: number;
 }
 
 export interface Reconciliation {

@@ -65,7 +65,7 @@ export const generationsRoutes = createRouter().openapi(createGeneration, async 
     }
   }
   if (!task) {
-    await account.resolve(taskId, 'refund');
+    await account.resolve(taskId, 0);
     throw new ApiError('internal_error', 'The task could not be created; no credits were charged.');
   }
   return c.json(

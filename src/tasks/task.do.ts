@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { accountStub } from '../billing/account.do';
 import { findModel } from '../catalog';
 import type { Env } from '../env';
+import { withTimeout } from '../http/timeout';
 import { newFileId } from '../ids';
 import { storeResultImage } from '../images/result-store';
 import { type FailureCode, type Json, type ProviderImage, ProviderRetryableError, type ProviderStep } from '../providers/types';
@@ -59,7 +60,8 @@ interface TaskRecord {
   request: TaskRequest;
   public_base_url: string;
   run: RunState;
-  billing: SideEffect & { outcome: 'settle' | 'refund' | null };
+  /** `charge`: credits the finished task costs (0 when it failed); null while it runs. */
+  billing: SideEffect & { charge: number | null };
   snapshot: SideEffect;
   webhook_id: string | null;
 }
@@ -143,7 +145,7 @@ export class TaskDO extends DurableObject<Env> {
         next_at: now,
         deadline_at: now + Number(this.env.TASK_DEADLINE_SECONDS) * 1000,
       },
-      billing: { outcome: null, done: false, next_at: null, failures: 0 },
+      billing: { charge: null, done: false, next_at: null, failures: 0 },
       snapshot: { done: false, next_at: null, failures: 0 },
       webhook_id: null,
     };
@@ -169,14 +171,17 @@ export class TaskDO extends DurableObject<Env> {
     return null;
   }
 
-  /** Asked by the account's billing sweep about a reservation that is still open. */
-  async billingOutcome(): Promise<'settle' | 'refund' | 'running'> {
+  /**
+   * Asked by the account's billing sweep about a reservation that is still open: what to charge,
+   * or null while the task runs. A task that never came to life costs nothing.
+   */
+  async billingOutcome(): Promise<{ charge: number } | null> {
     const record = await this.#load();
     if (!record) {
       await this.ctx.storage.put('abandoned', true);
-      return 'refund';
+      return { charge: 0 };
     }
-    return record.billing.outcome ?? 'running';
+    return record.billing.charge === null ? null : { charge: record.billing.charge };
   }
 
   /**
@@ -243,7 +248,7 @@ export class TaskDO extends DurableObject<Env> {
     }
     try {
       if (run.phase !== 'store') {
-        const call = { env: this.env, fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init) };
+        const call = { env: this.env, fetch: this.#fetchUntil(run.deadline_at) };
         const step =
           run.phase === 'submit' ? await node.submit(record.request, call) : await node.poll(run.handle as Json, call);
         if (run.phase === 'submit' && step.state !== 'failed') {
@@ -340,13 +345,13 @@ export class TaskDO extends DurableObject<Env> {
     view.completed_at = iso(now);
     if (outcome.status === 'succeeded') {
       view.output = { images: outcome.images };
-      record.billing.outcome = 'settle';
+      view.credits = this.#chargeFor(record, outcome.images.length);
     } else {
       view.output = null;
       view.error = { code: outcome.code, message: outcome.message };
       view.credits = 0;
-      record.billing.outcome = 'refund';
     }
+    record.billing.charge = view.credits;
     record.run.images = [];
     record.billing.next_at = now;
     record.snapshot.next_at = now;
@@ -356,11 +361,21 @@ export class TaskDO extends DurableObject<Env> {
     }
   }
 
+  /**
+   * Prices are per image: when a provider filters some of the images asked for (and says so only
+   * by returning fewer), the task costs the images it delivered.
+   */
+  #chargeFor(record: TaskRecord, delivered: number): number {
+    const countField = findModel(record.view.model)?.count_field;
+    const requested = countField ? Math.max(1, Number(record.request[countField] ?? 1)) : 1;
+    return (record.view.credits / requested) * Math.min(delivered, requested);
+  }
+
   async #resolveBilling(record: TaskRecord, now: number): Promise<void> {
     const { billing } = record;
-    if (billing.done || !billing.outcome || (billing.next_at ?? 0) > now) return;
+    if (billing.done || billing.charge === null || (billing.next_at ?? 0) > now) return;
     try {
-      await accountStub(this.env, record.account_id).resolve(record.view.task_id, billing.outcome);
+      await accountStub(this.env, record.account_id).resolve(record.view.task_id, billing.charge);
       billing.done = true;
       billing.next_at = null;
     } catch (err) {
@@ -435,6 +450,17 @@ export class TaskDO extends DurableObject<Env> {
       return;
     }
     await this.ctx.storage.setAlarm(Math.min(...due));
+  }
+
+  /**
+   * The fetch adapters get: aborted at the task's deadline, so a provider that never answers a
+   * synchronous call cannot hold the task past it, whatever timeout the adapter chose.
+   */
+  #fetchUntil(deadlineAt: number): typeof fetch {
+    return (input, init) =>
+      withTimeout(Math.max(1, deadlineAt - Date.now()), (signal) =>
+        fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+      );
   }
 
   #pollDelay(polls: number): number {

@@ -1,0 +1,47 @@
+import { runInDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { taskStub, type TaskDO } from '../../src/tasks/task.do';
+import { api, balance, createTask, customer, INTERNAL, waitForTask } from '../helpers';
+
+describe('the task object', () => {
+  it('charges only for the images delivered when a provider silently filters some', async () => {
+    const { auth, accountId } = await customer(undefined, 100);
+    const res = await createTask(auth, { model: 'imagen-4', prompt: 'Three lighthouses, one filtered [sim:drop=1]', n: 3 });
+    const created = await res.json<{ task_id: string; credits: number }>();
+    expect(created.credits).toBe(24);
+    const task = await waitForTask(auth, created.task_id);
+    expect(task.status).toBe('succeeded');
+    expect(task.output!.images).toHaveLength(2);
+    expect(task.credits).toBe(16);
+    expect(await balance(auth)).toMatchObject({ balance: 84, reserved: 0 });
+    const { ledger } = await (await api(`/internal/v1/accounts/${accountId}/credits`, { headers: INTERNAL })).json<{
+      ledger: { kind: string; amount: number }[];
+    }>();
+    expect(ledger.map((e) => [e.kind, e.amount])).toEqual([
+      ['refund', 8],
+      ['settle', 16],
+      ['reserve', 24],
+      ['topup', 100],
+    ]);
+  });
+
+  it('ends a synchronous provider that never answers at the deadline, refunded', async () => {
+    const { auth } = await customer(undefined, 10);
+    const { task_id } = await (await createTask(auth, { model: 'imagen-4', prompt: 'A call that never returns [sim:hang]' })).json<{ task_id: string }>();
+    const task = await waitForTask(auth, task_id, 30_000);
+    expect(task).toMatchObject({ status: 'failed', credits: 0, error: { code: 'timeout' } });
+    expect(await balance(auth)).toMatchObject({ balance: 10, reserved: 0 });
+  });
+
+  it('never keeps inline (base64) results in its storage', async () => {
+    const { auth } = await customer(undefined, 100);
+    const { task_id } = await (await createTask(auth, { model: 'gpt-image-1.5-official', prompt: 'An inline result' })).json<{ task_id: string }>();
+    expect((await waitForTask(auth, task_id)).status).toBe('succeeded');
+    const stored = await runInDurableObject(taskStub(env, task_id), async (_instance: TaskDO, state) =>
+      JSON.stringify(await state.storage.get('task')),
+    );
+    expect(stored).not.toContain('base64');
+    expect(stored.length).toBeLessThan(10_000);
+  });
+});
