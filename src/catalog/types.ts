@@ -1,11 +1,12 @@
 import type { z } from '@hono/zod-openapi';
-import type { Json, ProviderAdapter, ProviderCall, ProviderStep } from '../providers/types';
+import type { Json, ProviderAdapter, ProviderCall, ProviderSecret, ProviderStep } from '../providers/types';
 
 /** One backend node serving a model: a provider adapter plus how this model's input becomes its job. */
 export interface BackendNode<Input = unknown> {
   /** The node name the product page shows, e.g. `node41`. */
   readonly id: string;
   readonly provider: string;
+  readonly secret: ProviderSecret;
   submit(input: Input, call: ProviderCall): Promise<ProviderStep>;
   poll(handle: Json, call: ProviderCall): Promise<ProviderStep>;
 }
@@ -19,6 +20,7 @@ export function backendNode<Input, Job>(
   return {
     id,
     provider: adapter.id,
+    secret: adapter.secret,
     submit: (input, call) => adapter.submit(toJob(input), call),
     poll: (handle, call) => adapter.poll(handle, call),
   };

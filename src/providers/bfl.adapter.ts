@@ -118,4 +118,4 @@ async function poll(handle: Json, call: ProviderCall): Promise<ProviderStep> {
   }
 }
 
-export const bflAdapter: ProviderAdapter<BflJob> = { id: 'bfl', submit, poll };
+export const bflAdapter: ProviderAdapter<BflJob> = { id: 'bfl', secret: 'BFL_API_KEY', submit, poll };

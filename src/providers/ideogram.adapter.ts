@@ -137,4 +137,4 @@ async function poll(handle: Json, call: ProviderCall): Promise<ProviderStep> {
   }
 }
 
-export const ideogramAdapter: ProviderAdapter<IdeogramJob> = { id: 'ideogram', submit, poll };
+export const ideogramAdapter: ProviderAdapter<IdeogramJob> = { id: 'ideogram', secret: 'IDEOGRAM_API_KEY', submit, poll };

@@ -108,4 +108,4 @@ async function poll(_handle: Json): Promise<ProviderStep> {
   throw new Error('imagen generation is synchronous and has nothing to poll');
 }
 
-export const imagenAdapter: ProviderAdapter<ImagenJob> = { id: 'imagen', submit, poll };
+export const imagenAdapter: ProviderAdapter<ImagenJob> = { id: 'imagen', secret: 'GEMINI_API_KEY', submit, poll };

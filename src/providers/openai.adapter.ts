@@ -111,4 +111,4 @@ async function poll(_handle: Json): Promise<ProviderStep> {
   throw new Error('openai image generation is synchronous and has nothing to poll');
 }
 
-export const openaiAdapter: ProviderAdapter<OpenAIImageJob> = { id: 'openai', submit, poll };
+export const openaiAdapter: ProviderAdapter<OpenAIImageJob> = { id: 'openai', secret: 'OPENAI_API_KEY', submit, poll };

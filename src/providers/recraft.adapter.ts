@@ -76,4 +76,4 @@ async function poll(): Promise<ProviderStep> {
   throw new Error('recraft image generation is synchronous; there is nothing to poll');
 }
 
-export const recraftAdapter: ProviderAdapter<RecraftJob> = { id: 'recraft', submit, poll };
+export const recraftAdapter: ProviderAdapter<RecraftJob> = { id: 'recraft', secret: 'RECRAFT_API_KEY', submit, poll };

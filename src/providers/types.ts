@@ -20,6 +20,9 @@ export type ProviderStep =
   | { state: 'succeeded'; images: ProviderImage[] }
   | { state: 'failed'; code: FailureCode; message: string };
 
+/** The names of the provider keys among the Worker's secrets. */
+export type ProviderSecret = Extract<keyof Env, `${string}_API_KEY`>;
+
 /** What an adapter gets for one call: the environment (for base URL and key) and the fetch to use. */
 export interface ProviderCall {
   env: Env;
@@ -50,6 +53,8 @@ export class ProviderRetryableError extends Error {
 export interface ProviderAdapter<Job> {
   /** Stable id, e.g. `bfl`; shown as the task's provider. */
   readonly id: string;
+  /** The Worker secret holding this provider's API key. */
+  readonly secret: ProviderSecret;
   submit(job: Job, call: ProviderCall): Promise<ProviderStep>;
   poll(handle: Json, call: ProviderCall): Promise<ProviderStep>;
 }

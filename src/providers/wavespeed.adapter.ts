@@ -121,4 +121,4 @@ async function poll(handle: Json, call: ProviderCall): Promise<ProviderStep> {
   return stepOf(predictionOf(json), job);
 }
 
-export const wavespeedAdapter: ProviderAdapter<WavespeedJob> = { id: 'wavespeed', submit, poll };
+export const wavespeedAdapter: ProviderAdapter<WavespeedJob> = { id: 'wavespeed', secret: 'WAVESPEED_API_KEY', submit, poll };

@@ -114,4 +114,4 @@ async function poll(): Promise<ProviderStep> {
   throw new Error('xai image generation is synchronous; there is nothing to poll');
 }
 
-export const xaiAdapter: ProviderAdapter<XaiJob> = { id: 'xai', submit, poll };
+export const xaiAdapter: ProviderAdapter<XaiJob> = { id: 'xai', secret: 'XAI_API_KEY', submit, poll };

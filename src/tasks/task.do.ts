@@ -246,6 +246,11 @@ export class TaskDO extends DurableObject<Env> {
       this.#finish(record, { status: 'failed', code: 'provider_error', message: `Model ${record.view.model} has no backend.` }, now);
       return;
     }
+    if (run.phase === 'submit' && !this.env[node.secret]) {
+      // Our configuration, not the provider's trouble: retrying this node cannot help.
+      this.#leaveNode(record, `${node.provider} is not configured (${node.secret} is not set)`, now);
+      return;
+    }
     try {
       if (run.phase !== 'store') {
         const call = { env: this.env, fetch: this.#fetchUntil(run.deadline_at) };
@@ -326,16 +331,23 @@ export class TaskDO extends DurableObject<Env> {
     const nextNode = run.phase === 'submit' && model !== undefined && run.node_index + 1 < model.nodes.length;
     // A rate-limited node is waited out (within the deadline) unless another node can take the task.
     if (run.phase === 'submit' && run.retries >= ATTEMPTS_PER_NODE && (nextNode || !retryable?.rateLimited)) {
-      if (nextNode) {
-        run.node_index += 1;
-        run.retries = 0;
-        run.next_at = now;
-        return;
-      }
-      this.#finish(record, { status: 'failed', code: 'provider_unavailable', message: `Every backend node failed: ${String(err)}` }, now);
+      this.#leaveNode(record, String(err), now);
       return;
     }
     run.next_at = now + Math.max(retryable?.retryAfterMs ?? 0, this.#backoff(run.retries - 1));
+  }
+
+  /** Hands the task to the model's next backend node, or fails it when this was the last one. */
+  #leaveNode(record: TaskRecord, reason: string, now: number): void {
+    const { run } = record;
+    const model = findModel(record.view.model);
+    if (model && run.node_index + 1 < model.nodes.length) {
+      run.node_index += 1;
+      run.retries = 0;
+      run.next_at = now;
+      return;
+    }
+    this.#finish(record, { status: 'failed', code: 'provider_unavailable', message: `Every backend node failed: ${reason}` }, now);
   }
 
   #finish(record: TaskRecord, outcome: Outcome, now: number): void {
