@@ -91,6 +91,7 @@ export function validationError(issues: readonly z.core.$ZodIssue[]): ApiError {
         message: 'unknown field',
       }));
     }
+    if (!base && issue.code === 'invalid_type') return [{ path: '', message: 'the request body must be a JSON object' }];
     return [{ path: base, message: issue.message }];
   });
   const first = details[0] ?? { path: '', message: 'invalid request' };

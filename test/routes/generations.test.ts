@@ -152,6 +152,18 @@ describe('validation: every rule answers 400 naming the field and changes nothin
     expect(await balance(auth)).toMatchObject({ balance: 100, reserved: 0 });
   });
 
+  it.each(['[]', 'null', '"a string"', '42'])('rejects the JSON body %s: it must be an object', async (body) => {
+    const { auth } = await customer(undefined, 100);
+    const res = await api('/api/v1/images/generations', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body,
+    });
+    expect(res.status).toBe(400);
+    const { error } = await res.json<{ error: { code: string; message: string } }>();
+    expect(error).toMatchObject({ code: 'invalid_request', message: 'the request body must be a JSON object' });
+  });
+
   it('rejects a missing body naming model', async () => {
     const { auth } = await customer(undefined, 100);
     const res = await api('/api/v1/images/generations', { method: 'POST', headers: auth });
