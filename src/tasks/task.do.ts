@@ -5,22 +5,12 @@ import type { Env } from '../env';
 import { withTimeout } from '../http/timeout';
 import { newFileId } from '../ids';
 import { storeResultImage } from '../images/result-store';
-import { type FailureCode, type Json, type ProviderImage, ProviderRetryableError, type ProviderStep } from '../providers/types';
+import { type Json, ProviderRetryableError, type ProviderStep } from '../providers/types';
 import { attemptDelivery, initialWebhookState } from '../webhooks/delivery';
 import { webhookHeaders } from '../webhooks/signing';
 import { taskSnapshotKey } from './task-snapshot';
-import { isTerminal, type StoredImage, type TaskRequest, type TaskView, type WebhookState } from './task.schema';
-
-/** What the create route hands the task: everything already validated and paid for. */
-export interface TaskInit {
-  task_id: string;
-  account_id: string;
-  model: string;
-  /** The validated request body, defaults applied: what the adapters read. */
-  request: TaskRequest;
-  credits: number;
-  public_base_url: string;
-}
+import { iso, newTaskRecord, type Outcome, type RedeliveryResult, type TaskInit, type TaskRecord } from './task-record';
+import { isTerminal, type TaskView } from './task.schema';
 
 /** Tries of one backend node before the task moves to the next (rate limits do not count). */
 const ATTEMPTS_PER_NODE = 3;
@@ -28,47 +18,6 @@ const ATTEMPTS_PER_NODE = 3;
 const SNAPSHOT_TTL_S = 30 * 24 * 3600;
 /** Wait before signing again when the account object did not answer; not counted as an attempt. */
 const SIGNING_RETRY_MS = 5_000;
-
-/** What a redelivery request found: the restarted delivery, or why there is nothing to redeliver. */
-export type RedeliveryResult =
-  | { ok: true; webhook: WebhookState }
-  | { ok: false; reason: 'not_found' | 'not_terminal' | 'no_callback_url' };
-
-interface RunState {
-  phase: 'submit' | 'poll' | 'store';
-  node_index: number;
-  /** Consecutive transient failures of the current step. */
-  retries: number;
-  polls: number;
-  handle: Json | null;
-  images: ProviderImage[];
-  /** Chosen before the copy so a re-run overwrites the same R2 objects. */
-  file_ids: string[];
-  next_at: number;
-  deadline_at: number;
-}
-
-interface SideEffect {
-  done: boolean;
-  next_at: number | null;
-  failures: number;
-}
-
-interface TaskRecord {
-  view: TaskView;
-  account_id: string;
-  request: TaskRequest;
-  public_base_url: string;
-  run: RunState;
-  /** `charge`: credits the finished task costs (0 when it failed); null while it runs. */
-  billing: SideEffect & { charge: number | null };
-  snapshot: SideEffect;
-  webhook_id: string | null;
-}
-
-type Outcome = { status: 'succeeded'; images: StoredImage[] } | { status: 'failed'; code: FailureCode; message: string };
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * One object per task: the source of truth for the task and the runner of its life.
@@ -112,43 +61,7 @@ export class TaskDO extends DurableObject<Env> {
     if (existing) return existing.view;
     if (await this.ctx.storage.get('abandoned')) return null;
     const now = Date.now();
-    const callbackUrl = typeof init.request.callback_url === 'string' ? init.request.callback_url : null;
-    const { model: _model, callback_url: _callback, ...input } = init.request;
-    const record: TaskRecord = {
-      view: {
-        task_id: init.task_id,
-        status: 'pending',
-        model: init.model,
-        input,
-        credits: init.credits,
-        output: null,
-        error: null,
-        callback_url: callbackUrl,
-        webhook: null,
-        provider: null,
-        node: null,
-        created_at: iso(now),
-        updated_at: iso(now),
-        completed_at: null,
-      },
-      account_id: init.account_id,
-      request: init.request,
-      public_base_url: init.public_base_url,
-      run: {
-        phase: 'submit',
-        node_index: 0,
-        retries: 0,
-        polls: 0,
-        handle: null,
-        images: [],
-        file_ids: [],
-        next_at: now,
-        deadline_at: now + Number(this.env.TASK_DEADLINE_SECONDS) * 1000,
-      },
-      billing: { charge: null, done: false, next_at: null, failures: 0 },
-      snapshot: { done: false, next_at: null, failures: 0 },
-      webhook_id: null,
-    };
+    const record = newTaskRecord(init, now, Number(this.env.TASK_DEADLINE_SECONDS) * 1000);
     await this.#save(record);
     await this.ctx.storage.setAlarm(now);
     return record.view;
