@@ -3,6 +3,7 @@ import { baseCredits, MODELS } from '../src/catalog';
 import type { ModelEntry } from '../src/catalog/types';
 
 interface FieldSchema {
+  description?: string;
   type?: string;
   enum?: unknown[];
   const?: unknown;
@@ -44,9 +45,9 @@ function parameters(model: ModelEntry): string {
     .filter(([name]) => name !== 'model')
     .map(([name, field]) => {
       const fallback = schema.required?.includes(name) ? 'required' : field.default !== undefined ? code(field.default) : 'optional';
-      return `| \`${name}\` | ${rule(field)} | ${fallback} |`;
+      return `| \`${name}\` | ${rule(field)} | ${fallback} | ${field.description ?? ''} |`;
     });
-  return ['| field | allowed | default |', '|---|---|---|', ...rows].join('\n');
+  return ['| field | allowed | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
 
 function prices(model: ModelEntry): string {

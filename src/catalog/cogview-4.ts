@@ -27,13 +27,13 @@ const schema = z
     prompt: promptField(1, 1000),
     aspect_ratio: oneOf(COGVIEW_4_ASPECT_RATIOS)
       .default('1:1')
-      .openapi({
+      .meta({
         description:
           'Output aspect ratio: 1:1 1024×1024, 16:9 1344×768, 9:16 768×1344, 4:3 1152×864, 3:4 864×1152, 2:1 1440×720, 1:2 720×1440.',
       }),
     quality: oneOf(['hd', 'standard'])
       .default('hd')
-      .openapi({ description: '"hd" (more detail, about 20 s) or "standard" (about 5–10 s).' }),
+      .meta({ description: '"hd" (more detail, about 20 s) or "standard" (about 5–10 s).' }),
     callback_url: callbackUrlField,
   })
   .strict()

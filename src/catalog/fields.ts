@@ -16,7 +16,7 @@ export const promptField = (min: number, max: number) =>
     .string({ error: 'is required and must be a string' })
     .min(min, `must be at least ${min} characters`)
     .max(max, `must be at most ${max} characters`)
-    .openapi({ description: `Text description of the image (${min}–${max} characters).` });
+    .meta({ description: `Text description of the image (${min}–${max} characters).` });
 
 /**
  * The shape every outbound URL must have. Where it may point (public hosts only, loopback in local
@@ -28,7 +28,7 @@ export const urlField = z
   .refine((value) => parseUrl(value) !== null, 'must be an absolute URL')
   .refine((value) => ['http:', 'https:', undefined].includes(parseUrl(value)?.protocol), 'must be an http(s) URL');
 
-export const callbackUrlField = urlField.optional().openapi({
+export const callbackUrlField = urlField.optional().meta({
   description: 'https URL that receives the finished task as a signed webhook.',
   example: 'https://example.com/webhooks/images',
 });
@@ -39,7 +39,7 @@ export const inputUrlsField = (max: number) =>
     .min(1, 'must hold at least 1 URL')
     .max(max, `must hold at most ${max} URLs`)
     .optional()
-    .openapi({ description: `Reference image URLs for image-to-image (1 to ${max}).` });
+    .meta({ description: `Reference image URLs for image-to-image (1 to ${max}).` });
 
 /** An enum whose error message lists what is allowed. */
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
@@ -56,7 +56,7 @@ export const imageCountField = (max: number) =>
     .min(1, 'must be at least 1')
     .max(max, `must be at most ${max}`)
     .default(1)
-    .openapi({ description: `Number of images to make (1–${max}); the price is per image.` });
+    .meta({ description: `Number of images to make (1–${max}); the price is per image.` });
 
 /** An optional integer within the provider's range, e.g. a seed. */
 export const intInRange = (min: number, max: number, description: string) =>
@@ -66,4 +66,4 @@ export const intInRange = (min: number, max: number, description: string) =>
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`)
     .optional()
-    .openapi({ description });
+    .meta({ description });

@@ -42,9 +42,15 @@ const schema = z
   .object({
     model: z.literal('flux-2'),
     prompt: promptField(3, 5000),
-    aspect_ratio: oneOf(FLUX_2_ASPECT_RATIOS).default('1:1').openapi({ description: 'Output aspect ratio.' }),
-    type: oneOf(['pro', 'flex']).default('pro').openapi({ description: '"pro" (higher quality) or "flex".' }),
-    resolution: oneOf(['1K', '2K']).default('1K').openapi({ description: 'Output resolution.' }),
+    aspect_ratio: oneOf(FLUX_2_ASPECT_RATIOS)
+      .default('1:1')
+      .meta({
+        description: `Output aspect ratio; pixels at 1K / 2K: ${FLUX_2_ASPECT_RATIOS.map(
+          (r) => `${r} ${FLUX_2_SIZES['1K'][r].join('×')} / ${FLUX_2_SIZES['2K'][r].join('×')}`,
+        ).join(', ')}.`,
+      }),
+    type: oneOf(['pro', 'flex']).default('pro').meta({ description: '"pro" (higher quality) or "flex".' }),
+    resolution: oneOf(['1K', '2K']).default('1K').meta({ description: 'Output resolution.' }),
     input_urls: inputUrlsField(8),
     callback_url: callbackUrlField,
   })
@@ -64,7 +70,9 @@ function toBflJob(input: Flux2Input): BflJob {
 export const flux2 = defineModel({
   id: 'flux-2',
   display_name: 'FLUX.2',
-  description: 'Photorealistic text-to-image and image-to-image with Pro and Flex modes at 1K or 2K.',
+  description:
+    'Photorealistic text-to-image and image-to-image with Pro and Flex modes at 1K or 2K. Output sizes are ' +
+    "multiples of 16 and at most 4 megapixels, as FLUX.2 requires; 2K doubles 1K's sides, trimmed to fit.",
   provider: 'Black Forest Labs',
   runtime: 'async',
   input_kinds: ['text', 'image'],

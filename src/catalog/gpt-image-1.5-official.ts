@@ -10,11 +10,11 @@ const schema = z
   .object({
     model: z.literal('gpt-image-1.5-official'),
     prompt: promptField(1, 32000),
-    size: oneOf(GPT_IMAGE_SIZES).default('auto').openapi({ description: 'Output size in pixels, or auto.' }),
-    quality: oneOf(['auto', 'low', 'medium', 'high']).default('auto').openapi({ description: 'Rendering quality.' }),
+    size: oneOf(GPT_IMAGE_SIZES).default('auto').meta({ description: 'Output size in pixels, or auto.' }),
+    quality: oneOf(['auto', 'low', 'medium', 'high']).default('auto').meta({ description: 'Rendering quality.' }),
     background: oneOf(['auto', 'transparent', 'opaque'])
       .default('auto')
-      .openapi({ description: 'Background; transparent gives a PNG with an alpha channel.' }),
+      .meta({ description: 'Background; transparent gives a PNG with an alpha channel.' }),
     n: imageCountField(10),
     input_urls: inputUrlsField(16),
     callback_url: callbackUrlField,

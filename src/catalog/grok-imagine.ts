@@ -14,8 +14,8 @@ const schema = z
     prompt: promptField(1, 4000),
     aspect_ratio: oneOf(GROK_IMAGINE_ASPECT_RATIOS)
       .default('1:1')
-      .openapi({ description: 'Output aspect ratio; "auto" lets the model choose from the prompt.' }),
-    resolution: oneOf(['1K', '2K']).default('1K').openapi({ description: 'Output resolution.' }),
+      .meta({ description: 'Output aspect ratio; "auto" lets the model choose from the prompt.' }),
+    resolution: oneOf(['1K', '2K']).default('1K').meta({ description: 'Output resolution.' }),
     n: imageCountField(10),
     callback_url: callbackUrlField,
   })

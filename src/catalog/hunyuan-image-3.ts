@@ -24,7 +24,7 @@ const schema = z
     prompt: promptField(1, 4000),
     aspect_ratio: oneOf(HUNYUAN_IMAGE_3_ASPECT_RATIOS)
       .default('1:1')
-      .openapi({
+      .meta({
         description:
           'Output aspect ratio: 1:1 1024×1024, 16:9 1280×720, 9:16 720×1280, 4:3 1152×864, 3:4 864×1152, 3:2 1248×832, 2:3 832×1248.',
       }),

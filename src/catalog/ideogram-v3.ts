@@ -21,25 +21,25 @@ const schema = z
   .object({
     model: z.literal('ideogram-v3'),
     prompt: promptField(1, IDEOGRAM_PROMPT_MAX_CHARS),
-    aspect_ratio: oneOf(IDEOGRAM_V3_ASPECT_RATIOS).default('1:1').openapi({ description: 'Output aspect ratio.' }),
+    aspect_ratio: oneOf(IDEOGRAM_V3_ASPECT_RATIOS).default('1:1').meta({ description: 'Output aspect ratio.' }),
     rendering_speed: oneOf(['FLASH', 'TURBO', 'DEFAULT', 'QUALITY'])
       .default('DEFAULT')
-      .openapi({ description: 'Speed against quality: FLASH is fastest, QUALITY the most detailed.' }),
-    magic_prompt: oneOf(['AUTO', 'ON', 'OFF']).default('AUTO').openapi({ description: 'Let Ideogram rewrite the prompt.' }),
+      .meta({ description: 'Speed against quality: FLASH is fastest, QUALITY the most detailed.' }),
+    magic_prompt: oneOf(['AUTO', 'ON', 'OFF']).default('AUTO').meta({ description: 'Let Ideogram rewrite the prompt.' }),
     style_type: oneOf(['AUTO', 'GENERAL', 'REALISTIC', 'DESIGN', 'FICTION'])
       .default('GENERAL')
-      .openapi({ description: 'Overall style of the image.' }),
+      .meta({ description: 'Overall style of the image.' }),
     negative_prompt: z
       .string({ error: 'must be a string' })
       .min(1, 'must not be empty')
       .max(IDEOGRAM_PROMPT_MAX_CHARS, `must be at most ${IDEOGRAM_PROMPT_MAX_CHARS} characters`)
       .optional()
-      .openapi({ description: 'What to leave out of the image; the prompt wins where they conflict.' }),
+      .meta({ description: 'What to leave out of the image; the prompt wins where they conflict.' }),
     seed: intInRange(0, 2147483647, 'Random seed (0–2147483647) for reproducible images.'),
     n: imageCountField(8),
     // Ideogram takes style references as uploaded files, at most 10 MB together; the count of 3 is
     // UNCONFIRMED (Ideogram's product pages say "up to 3", the API reference gives no number).
-    input_urls: inputUrlsField(3).openapi({ description: 'Style reference image URLs (1 to 3, 10 MB together), PNG, JPEG or WebP.' }),
+    input_urls: inputUrlsField(3).meta({ description: 'Style reference image URLs (1 to 3, 10 MB together), PNG, JPEG or WebP.' }),
     callback_url: callbackUrlField,
   })
   .strict()

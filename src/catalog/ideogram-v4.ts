@@ -39,11 +39,11 @@ const schema = z
     model: z.literal('ideogram-v4'),
     // UNCONFIRMED limit, as for Ideogram 3.0.
     prompt: promptField(1, 5000),
-    aspect_ratio: oneOf(ASPECT_RATIOS).default('1:1').openapi({ description: 'Output aspect ratio (2K output).' }),
+    aspect_ratio: oneOf(ASPECT_RATIOS).default('1:1').meta({ description: 'Output aspect ratio (2K output).' }),
     // FLASH exists on 3.0 only; Ideogram answers 400 for FLASH on 4.0 ("coming soon").
     rendering_speed: oneOf(['TURBO', 'DEFAULT', 'QUALITY'])
       .default('DEFAULT')
-      .openapi({ description: 'Speed against quality: TURBO is fastest, QUALITY the most detailed.' }),
+      .meta({ description: 'Speed against quality: TURBO is fastest, QUALITY the most detailed.' }),
     callback_url: callbackUrlField,
   })
   .strict()

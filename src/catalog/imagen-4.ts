@@ -16,11 +16,11 @@ const schema = z
   .object({
     model: z.literal('imagen-4'),
     prompt: promptField(1, IMAGEN_4_PROMPT_MAX_CHARS),
-    aspect_ratio: oneOf(IMAGEN_4_ASPECT_RATIOS).default('1:1').openapi({ description: 'Output aspect ratio.' }),
-    resolution: oneOf(['1K', '2K']).default('1K').openapi({ description: 'Output resolution: 1K (1024×1024 at 1:1) or 2K (2048×2048 at 1:1).' }),
+    aspect_ratio: oneOf(IMAGEN_4_ASPECT_RATIOS).default('1:1').meta({ description: 'Output aspect ratio.' }),
+    resolution: oneOf(['1K', '2K']).default('1K').meta({ description: 'Output resolution: 1K (1024×1024 at 1:1) or 2K (2048×2048 at 1:1).' }),
     person_generation: oneOf(['dont_allow', 'allow_adult', 'allow_all'])
       .default('allow_adult')
-      .openapi({ description: 'Whether people may appear: none, adults only, or all (allow_all is not offered in every region).' }),
+      .meta({ description: 'Whether people may appear: none, adults only, or all (allow_all is not offered in every region).' }),
     n: imageCountField(4),
     callback_url: callbackUrlField,
   })

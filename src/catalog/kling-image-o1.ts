@@ -11,8 +11,8 @@ const schema = z
     prompt: promptField(1, 2500),
     aspect_ratio: oneOf(KLING_IMAGE_O1_ASPECT_RATIOS)
       .default('1:1')
-      .openapi({ description: 'Output aspect ratio; "auto" lets the model choose (following the reference images).' }),
-    resolution: oneOf(['1K', '2K']).default('1K').openapi({ description: 'Output resolution.' }),
+      .meta({ description: 'Output aspect ratio; "auto" lets the model choose (following the reference images).' }),
+    resolution: oneOf(['1K', '2K']).default('1K').meta({ description: 'Output resolution.' }),
     n: imageCountField(9),
     input_urls: inputUrlsField(10),
     callback_url: callbackUrlField,

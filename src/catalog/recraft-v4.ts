@@ -32,7 +32,7 @@ const schema = z
     prompt: promptField(1, 10_000),
     aspect_ratio: oneOf(RECRAFT_V4_ASPECT_RATIOS)
       .default('1:1')
-      .openapi({ description: 'Output aspect ratio; each maps to one of Recraft V4 sizes, e.g. 16:9 is 1344×768.' }),
+      .meta({ description: 'Output aspect ratio; each maps to one of Recraft V4 sizes, e.g. 16:9 is 1344×768.' }),
     n: imageCountField(6),
     callback_url: callbackUrlField,
   })
