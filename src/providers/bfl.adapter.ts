@@ -67,7 +67,7 @@ async function submit(job: BflJob, call: ProviderCall): Promise<ProviderStep> {
   throwIfTransient(response, 'bfl');
   const body = await readJson(response, 'bfl');
   if (response.status === 402) {
-    return { state: 'failed', code: 'provider_unavailable', message: 'The provider account is out of credits.' };
+    return { state: 'failed', code: 'provider_unavailable', message: 'The provider account is out of credit.' };
   }
   if (response.status === 401 || response.status === 403) {
     return { state: 'failed', code: 'provider_unavailable', message: 'The provider rejected our credentials.' };

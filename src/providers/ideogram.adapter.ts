@@ -61,7 +61,7 @@ function failureOf(status: number, body: unknown): ProviderStep {
     return { state: 'failed', code: 'content_moderated', message: `The prompt or a reference image failed the provider's safety check: ${detail}` };
   }
   if (status === 402) {
-    return { state: 'failed', code: 'provider_unavailable', message: 'The provider account is out of credits.' };
+    return { state: 'failed', code: 'provider_unavailable', message: 'The provider account is out of credit.' };
   }
   if (status === 401 || status === 403) {
     return { state: 'failed', code: 'provider_unavailable', message: 'The provider rejected our credentials.' };

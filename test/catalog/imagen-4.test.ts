@@ -1,31 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { TaskView } from '../../src/tasks/task.schema';
-import { api, balance, createTask, customer, eventually, waitForTask } from '../helpers';
-import { pngSize } from '../png';
+import { customer } from '../helpers';
+import { firstJsonRequest, uniquePrompt } from '../simulator-fixtures';
+import { expectRejected, expectStoredPngs, runTask, runToRefundedFailure, settledBalance } from './model-harness';
 
 const MODEL = 'imagen-4';
-const uniquePrompt = (text: string) => `${text} ${crypto.randomUUID()}`;
-
-async function run(auth: Record<string, string>, body: Record<string, unknown>): Promise<{ credits: number; task: TaskView }> {
-  const res = await createTask(auth, { model: MODEL, ...body });
-  expect(res.status).toBe(202);
-  const created = await res.json<{ task_id: string; credits: number }>();
-  return { credits: created.credits, task: await waitForTask(auth, created.task_id) };
-}
-
-/** The size in the stored file's own PNG header. */
-async function storedSize(url: string): Promise<{ width: number; height: number }> {
-  const file = await api(new URL(url).pathname);
-  expect(file.headers.get('content-type')).toBe('image/png');
-  return pngSize(new Uint8Array(await file.arrayBuffer()));
-}
-
-const settled = (auth: Record<string, string>, expected: number) =>
-  eventually(async () => {
-    const now = await balance(auth);
-    return now.reserved === 0 && now.balance === expected ? now : undefined;
-  });
 
 describe('imagen-4', () => {
   it.each([
@@ -35,34 +14,32 @@ describe('imagen-4', () => {
   ])('makes %s at %s as a %ix%i PNG', async (aspect_ratio, resolution, width, height) => {
     const { auth } = await customer(undefined, 100);
     const prompt = uniquePrompt('a koi pond in autumn');
-    const { credits, task } = await run(auth, { prompt, aspect_ratio, resolution });
+    const { credits, task } = await runTask(auth, { model: MODEL, prompt, aspect_ratio, resolution });
     expect(credits).toBe(8);
     expect(task).toMatchObject({ status: 'succeeded', credits: 8, provider: 'imagen', node: 'node47', error: null });
     expect(task.output!.images).toHaveLength(1);
-    expect(task.output!.images[0]).toMatchObject({ width, height, content_type: 'image/png' });
-    expect(await storedSize(task.output!.images[0]!.url)).toEqual({ width, height });
-    await settled(auth, 92);
+    await expectStoredPngs(task, { width, height });
+    expect(await settledBalance(auth)).toBe(92);
   });
 
   it('makes n images, charges 8 credits each and asks Imagen for exactly n', async () => {
     const { auth } = await customer(undefined, 100);
     const prompt = uniquePrompt('a paper crane');
-    const { credits, task } = await run(auth, { prompt, n: 3, person_generation: 'dont_allow' });
+    const { credits, task } = await runTask(auth, { model: MODEL, prompt, n: 3, person_generation: 'dont_allow' });
     expect(credits).toBe(24);
     expect(task.status).toBe('succeeded');
     expect(task.output!.images).toHaveLength(3);
-    await settled(auth, 76);
-    const recorded = await (await fetch(`${env.SIMULATOR_URL}/__sim/requests?path=:predict`)).json<{ path: string; headers: Record<string, string>; body: string }[]>();
-    const sent = recorded.find((r) => r.body.includes(prompt))!;
+    expect(await settledBalance(auth)).toBe(76);
+    const sent = await firstJsonRequest(':predict', prompt);
     expect(sent.path).toBe('/v1beta/models/imagen-4.0-generate-001:predict');
     expect(sent.headers['x-goog-api-key']).toBe(env.GEMINI_API_KEY);
-    expect(JSON.parse(sent.body)).toMatchObject({ instances: [{ prompt }], parameters: { sampleCount: 3, personGeneration: 'dont_allow' } });
+    expect(sent.body).toMatchObject({ instances: [{ prompt }], parameters: { sampleCount: 3, personGeneration: 'dont_allow' } });
   });
 
   it('applies the defaults: 1:1, 1K, allow_adult, one image', async () => {
     const { auth } = await customer(undefined, 100);
     const prompt = uniquePrompt('a koi pond');
-    const { task } = await run(auth, { prompt });
+    const { task } = await runTask(auth, { model: MODEL, prompt });
     expect(task.input).toEqual({ prompt, aspect_ratio: '1:1', resolution: '1K', person_generation: 'allow_adult', n: 1 });
     expect(task.output!.images[0]).toMatchObject({ width: 1024, height: 1024 });
   });
@@ -75,12 +52,7 @@ describe('imagen-4', () => {
     ['prompt over 1920 characters', 'prompt', { prompt: 'x'.repeat(1921) }],
     ['input_urls (text only)', 'input_urls', { input_urls: ['https://example.com/a.png'] }],
   ])('rejects %s with a 400 naming the field', async (_label, param, fields) => {
-    const { auth } = await customer(undefined, 100);
-    const res = await createTask(auth, { model: MODEL, prompt: 'a koi pond', ...fields });
-    expect(res.status).toBe(400);
-    const { error } = await res.json<{ error: { code: string; param: string } }>();
-    expect(error).toMatchObject({ code: 'invalid_request', param });
-    expect(await balance(auth)).toMatchObject({ balance: 100, reserved: 0 });
+    await expectRejected({ model: MODEL, prompt: 'a koi pond', ...fields }, param);
   });
 
   it.each([
@@ -90,10 +62,7 @@ describe('imagen-4', () => {
     ['a provider 4xx', '[sim:http=404]', 'provider_error'],
     ['a provider that keeps failing', '[sim:fail]', 'provider_unavailable'],
   ])('ends %s as failed with the right code and every credit refunded', async (_label, directive, code) => {
-    const { auth } = await customer(undefined, 100);
-    const { credits, task } = await run(auth, { prompt: uniquePrompt(`a koi pond ${directive}`), n: 2 });
+    const { credits } = await runToRefundedFailure({ model: MODEL, prompt: uniquePrompt(`a koi pond ${directive}`), n: 2 }, code);
     expect(credits).toBe(16);
-    expect(task).toMatchObject({ status: 'failed', credits: 0, output: null, error: { code } });
-    await settled(auth, 100);
   });
 });

@@ -3,57 +3,34 @@ import { describe, expect, it } from 'vitest';
 import { ideogramV3 } from '../../src/catalog/ideogram-v3';
 import { ideogramV4 } from '../../src/catalog/ideogram-v4';
 import { ideogramAdapter, type IdeogramJob } from '../../src/providers/ideogram.adapter';
-import { type ProviderCall, ProviderRetryableError, type ProviderStep } from '../../src/providers/types';
-import { pngSize } from '../png';
-
-interface Sent {
-  url: string;
-  method: string;
-  headers: Headers;
-  form: FormData | null;
-}
-
-type Answer = { status: number; body: unknown; headers?: Record<string, string> };
+import type { ProviderStep } from '../../src/providers/types';
+import { hostedPng, simulatorRequests, uniquePrompt } from '../simulator-fixtures';
+import { downloadedPngSize, expectRetryable, failureMessage, jsonAnswer, onlyRequest, recordingCall, succeededImages, throughSimulator } from './adapter-harness';
 
 /** The first 24 bytes of a 640x480 PNG: enough for a magic-byte check. */
 const PNG_HEAD = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 2, 128, 0, 0, 1, 224]);
 const REFERENCE = 'https://images.example.com/ref.png';
 
-/**
- * A fetch that records the calls to Ideogram and answers them in turn with canned answers; the
- * customer's reference URLs are served from `files`.
- */
-function canned(answers: Answer[], files: Record<string, Response> = {}): { call: ProviderCall; sent: Sent[] } {
-  const sent: Sent[] = [];
-  const fetchFn = async (input: RequestInfo | URL, init: RequestInit = {}) => {
-    const url = String(input);
-    if (url in files) return files[url]!;
-    sent.push({ url, method: init.method ?? 'GET', headers: new Headers(init.headers), form: init.body instanceof FormData ? init.body : null });
-    const answer = answers[Math.min(sent.length, answers.length) - 1]!;
-    return new Response(JSON.stringify(answer.body), { status: answer.status, headers: { 'content-type': 'application/json', ...answer.headers } });
-  };
-  return { call: { env, fetch: fetchFn as typeof fetch }, sent };
-}
-
 const image = (url: string | null, safe = true) => ({ url, prompt: 'p', resolution: '1024x1024', is_image_safe: safe, seed: 1 });
-const ok = (...data: object[]): Answer => ({ status: 200, body: { created: '2025-01-01T00:00:00Z', data } });
+const ok = (...data: object[]): Response => jsonAnswer(200, { created: '2025-01-01T00:00:00Z', data });
 const v3 = ideogramV3.nodes[0]!;
 const [v4Sync, v4Async] = ideogramV4.nodes as [typeof v3, typeof v3];
 const v3Input = (fields: Record<string, unknown>) => ideogramV3.schema.parse({ model: 'ideogram-v3', prompt: 'a neon sign saying OPEN', ...fields });
 const v4Input = (fields: Record<string, unknown>) => ideogramV4.schema.parse({ model: 'ideogram-v4', prompt: 'a poster saying HELLO', ...fields });
+/** The text fields of a multipart body (files left out). */
 const fields = (form: FormData | null) =>
   Object.fromEntries([...(form?.entries() ?? [])].filter(([, v]) => typeof v === 'string'));
 
 describe('Ideogram adapter: the requests it sends', () => {
   it('posts Ideogram 3.0 as multipart with Api-Key, ratios spelt 16x9', async () => {
-    const { call, sent } = canned([ok(image('https://ideogram.ai/e/1.png'))]);
+    const { call, sent } = recordingCall([ok(image('https://ideogram.ai/e/1.png'))]);
     await v3.submit(v3Input({ aspect_ratio: '16:9', rendering_speed: 'TURBO', n: 2, seed: 7, negative_prompt: 'blur' }), call);
-    expect(sent).toHaveLength(1);
-    expect(sent[0]!.url).toBe(new URL('/v1/ideogram-v3/generate', env.IDEOGRAM_BASE_URL).toString());
-    expect(sent[0]!.method).toBe('POST');
-    expect(sent[0]!.headers.get('api-key')).toBe(env.IDEOGRAM_API_KEY);
-    expect(sent[0]!.headers.get('authorization')).toBeNull();
-    expect(fields(sent[0]!.form)).toEqual({
+    const request = onlyRequest(sent);
+    expect(request.url).toBe(new URL('/v1/ideogram-v3/generate', env.IDEOGRAM_BASE_URL).toString());
+    expect(request.method).toBe('POST');
+    expect(request.headers.get('api-key')).toBe(env.IDEOGRAM_API_KEY);
+    expect(request.headers.get('authorization')).toBeNull();
+    expect(fields(request.form)).toEqual({
       prompt: 'a neon sign saying OPEN',
       aspect_ratio: '16x9',
       rendering_speed: 'TURBO',
@@ -66,8 +43,8 @@ describe('Ideogram adapter: the requests it sends', () => {
   });
 
   it('downloads the reference URLs and uploads them as style_reference_images files', async () => {
-    const { call, sent } = canned([ok(image('https://ideogram.ai/e/1.png'))], {
-      [REFERENCE]: new Response(PNG_HEAD, { headers: { 'content-type': 'image/png' } }),
+    const { call, sent } = recordingCall([ok(image('https://ideogram.ai/e/1.png'))], {
+      files: { [REFERENCE]: new Response(PNG_HEAD, { headers: { 'content-type': 'image/png' } }) },
     });
     await v3.submit(v3Input({ input_urls: [REFERENCE] }), call);
     const files = sent[0]!.form!.getAll('style_reference_images') as unknown as File[];
@@ -84,26 +61,26 @@ describe('Ideogram adapter: the requests it sends', () => {
       new Response('<html>hello</html>', { headers: { 'content-type': 'text/html' } }),
       new Response(tooBig, { headers: { 'content-type': 'image/png' } }),
     ]) {
-      const { call, sent } = canned([ok(image('https://ideogram.ai/e/1.png'))], { [REFERENCE]: response });
+      const { call, sent } = recordingCall([ok(image('https://ideogram.ai/e/1.png'))], { files: { [REFERENCE]: response } });
       const step = await v3.submit(v3Input({ input_urls: [REFERENCE] }), call);
       expect(step).toMatchObject({ state: 'failed', code: 'invalid_input_image' });
-      expect(step.state === 'failed' && step.message).toMatch(/input_urls\.0/);
+      expect(failureMessage(step)).toMatch(/input_urls\.0/);
       expect(sent).toHaveLength(0);
     }
   });
 
   it('posts Ideogram 4.0 on node63 to the sync route with text_prompt and a 2K resolution', async () => {
-    const { call, sent } = canned([ok(image('https://ideogram.ai/e/1.png'))]);
+    const { call, sent } = recordingCall([ok(image('https://ideogram.ai/e/1.png'))]);
     await v4Sync.submit(v4Input({ aspect_ratio: '16:9', rendering_speed: 'QUALITY' }), call);
     expect(sent[0]!.url).toBe(new URL('/v1/ideogram-v4/generate', env.IDEOGRAM_BASE_URL).toString());
     expect(fields(sent[0]!.form)).toEqual({ text_prompt: 'a poster saying HELLO', resolution: '2560x1440', rendering_speed: 'QUALITY' });
   });
 
   it('posts Ideogram 4.0 on node30 to the async route and polls /v1/generations/{id}', async () => {
-    const { call, sent } = canned([
-      { status: 200, body: { generation_id: 'gen_abc' } },
-      { status: 200, body: { generation_id: 'gen_abc', status: 'pending', created: '2025-01-01T00:00:00Z' } },
-      { status: 200, body: { generation_id: 'gen_abc', status: 'completed', created: '2025-01-01T00:00:00Z', response_type: 'url', data: [image('https://ideogram.ai/e/2.png')] } },
+    const { call, sent } = recordingCall([
+      jsonAnswer(200, { generation_id: 'gen_abc' }),
+      jsonAnswer(200, { generation_id: 'gen_abc', status: 'pending', created: '2025-01-01T00:00:00Z' }),
+      jsonAnswer(200, { generation_id: 'gen_abc', status: 'completed', created: '2025-01-01T00:00:00Z', response_type: 'url', data: [image('https://ideogram.ai/e/2.png')] }),
     ]);
     const submitted = await v4Async.submit(v4Input({}), call);
     expect(sent[0]!.url).toBe(new URL('/v1/ideogram-v4/async/generate', env.IDEOGRAM_BASE_URL).toString());
@@ -119,7 +96,7 @@ describe('Ideogram adapter: the requests it sends', () => {
 });
 
 describe('Ideogram adapter: reading the answers', () => {
-  const submitWith = (answer: Answer): Promise<ProviderStep> => v3.submit(v3Input({}), canned([answer]).call);
+  const submitWith = (answer: Response): Promise<ProviderStep> => v3.submit(v3Input({}), recordingCall(answer).call);
 
   it('hands over the ephemeral URLs of the safe images and drops the flagged ones', async () => {
     expect(await submitWith(ok(image('https://ideogram.ai/e/1.png'), image(null, false)))).toEqual({
@@ -133,19 +110,19 @@ describe('Ideogram adapter: reading the answers', () => {
   });
 
   it('maps 422 (the safety check) to content_moderated', async () => {
-    expect(await submitWith({ status: 422, body: { error: 'Prompt or provided image failed the safety checks' } })).toMatchObject({
+    expect(await submitWith(jsonAnswer(422, { error: 'Prompt or provided image failed the safety checks' }))).toMatchObject({
       state: 'failed',
       code: 'content_moderated',
     });
   });
 
   it('maps a rejected key or an empty balance to provider_unavailable', async () => {
-    expect(await submitWith({ status: 401, body: { detail: 'No authorization token provided' } })).toMatchObject({ code: 'provider_unavailable' });
-    expect(await submitWith({ status: 402, body: { detail: 'Insufficient API credits.' } })).toMatchObject({ code: 'provider_unavailable' });
+    expect(await submitWith(jsonAnswer(401, { detail: 'No authorization token provided' }))).toMatchObject({ code: 'provider_unavailable' });
+    expect(await submitWith(jsonAnswer(402, { detail: 'Insufficient API credits.' }))).toMatchObject({ code: 'provider_unavailable' });
   });
 
   it('maps 400 to provider_error with the provider detail', async () => {
-    expect(await submitWith({ status: 400, body: { detail: "'prompt' is a required property" } })).toEqual({
+    expect(await submitWith(jsonAnswer(400, { detail: "'prompt' is a required property" }))).toEqual({
       state: 'failed',
       code: 'provider_error',
       message: "Provider rejected the request: 'prompt' is a required property",
@@ -153,63 +130,42 @@ describe('Ideogram adapter: reading the answers', () => {
   });
 
   it('throws a rate-limited retryable error for 429 and a plain one for 5xx', async () => {
-    const limited = await submitWith({ status: 429, body: { detail: 'Too many requests' }, headers: { 'retry-after': '4' } }).catch((e: unknown) => e);
-    expect(limited).toBeInstanceOf(ProviderRetryableError);
-    expect(limited).toMatchObject({ rateLimited: true, retryAfterMs: 4000 });
-    const down = await submitWith({ status: 503, body: { detail: 'unavailable' } }).catch((e: unknown) => e);
-    expect(down).toMatchObject({ rateLimited: false });
-    expect(down).toBeInstanceOf(ProviderRetryableError);
+    await expectRetryable(submitWith(jsonAnswer(429, { detail: 'Too many requests' }, { 'retry-after': '4' })), { rateLimited: true, retryAfterMs: 4000 });
+    await expectRetryable(submitWith(jsonAnswer(503, { detail: 'unavailable' })), { rateLimited: false });
   });
 
   it('maps a failed or lost async generation to provider_error and an unsafe one to content_moderated', async () => {
     const handle = { generation_id: 'gen_x' };
-    const poll = (answer: Answer) => v4Async.poll(handle, canned([answer]).call);
-    expect(await poll({ status: 200, body: { generation_id: 'gen_x', status: 'failed', created: 'x' } })).toMatchObject({ code: 'provider_error' });
-    expect(await poll({ status: 404, body: { detail: 'not found' } })).toMatchObject({ code: 'provider_error' });
-    expect(await poll({ status: 200, body: { generation_id: 'gen_x', status: 'completed', created: 'x', data: [image(null, false)] } })).toMatchObject({
+    const poll = (answer: Response) => v4Async.poll(handle, recordingCall(answer).call);
+    expect(await poll(jsonAnswer(200, { generation_id: 'gen_x', status: 'failed', created: 'x' }))).toMatchObject({ code: 'provider_error' });
+    expect(await poll(jsonAnswer(404, { detail: 'not found' }))).toMatchObject({ code: 'provider_error' });
+    expect(await poll(jsonAnswer(200, { generation_id: 'gen_x', status: 'completed', created: 'x', data: [image(null, false)] }))).toMatchObject({
       code: 'content_moderated',
     });
   });
 });
 
 describe('Ideogram adapter against the simulator', () => {
-  const real: ProviderCall = { env, fetch: (input, init) => fetch(input, init) };
-
-  /** A PNG hosted on the simulator, made through its BFL API, to serve as a customer's reference. */
-  async function hostedPng(): Promise<string> {
-    const headers = { 'x-key': 'fixture', 'content-type': 'application/json' };
-    const made = await fetch(`${env.SIMULATOR_URL}/v1/flux-2-pro`, { method: 'POST', headers, body: JSON.stringify({ prompt: 'reference', width: 512, height: 512 }) });
-    const { polling_url } = await made.json<{ polling_url: string }>();
-    const ready = await (await fetch(polling_url, { headers })).json<{ result: { sample: string } }>();
-    return ready.result.sample;
-  }
-
-  async function downloadedSize(step: ProviderStep): Promise<{ width: number; height: number }> {
-    const url = step.state === 'succeeded' && 'url' in step.images[0]! ? step.images[0].url : '';
-    return pngSize(new Uint8Array(await (await fetch(url)).arrayBuffer()));
-  }
-
   it('runs Ideogram 3.0 with a reference file and serves a PNG of the ratio size', async () => {
-    const prompt = `sim contract ${crypto.randomUUID()}`;
-    const step = await v3.submit(v3Input({ prompt, aspect_ratio: '16:9', input_urls: [await hostedPng()] }), real);
+    const prompt = uniquePrompt('sim contract');
+    const step = await v3.submit(v3Input({ prompt, aspect_ratio: '16:9', input_urls: [await hostedPng()] }), throughSimulator);
     expect(step.state).toBe('succeeded');
-    expect(await downloadedSize(step)).toEqual({ width: 1312, height: 736 });
-    const recorded = await (await fetch(`${env.SIMULATOR_URL}/__sim/requests?path=/v1/ideogram-v3/generate`)).json<{ body: string; headers: Record<string, string> }[]>();
-    const mine = recorded.find((r) => r.body.includes(prompt))!;
-    expect(mine.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
-    expect(mine.body).toMatch(/name="style_reference_images"; filename="reference-1\.png"/);
+    expect(await downloadedPngSize(succeededImages(step)[0]!)).toEqual({ width: 1312, height: 736 });
+    const [mine] = await simulatorRequests('/v1/ideogram-v3/generate', prompt);
+    expect(mine!.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
+    expect(mine!.body).toMatch(/name="style_reference_images"; filename="reference-1\.png"/);
   });
 
   it('runs Ideogram 4.0 async to completion through polling', async () => {
-    const step = await v4Async.submit(v4Input({ prompt: `sim contract ${crypto.randomUUID()}`, aspect_ratio: '4:3' }), real);
+    const step = await v4Async.submit(v4Input({ prompt: uniquePrompt('sim contract'), aspect_ratio: '4:3' }), throughSimulator);
     expect(step.state).toBe('pending');
-    const done = await v4Async.poll(step.state === 'pending' ? step.handle : null, real);
+    const done = await v4Async.poll(step.state === 'pending' ? step.handle : null, throughSimulator);
     expect(done.state).toBe('succeeded');
-    expect(await downloadedSize(done)).toEqual({ width: 2304, height: 1728 });
+    expect(await downloadedPngSize(succeededImages(done)[0]!)).toEqual({ width: 2304, height: 1728 });
   });
 
   it('is refused by the simulator, as by Ideogram, for FLASH on 4.0', async () => {
     const job: IdeogramJob = { route: 'ideogram-v4/generate', fields: { text_prompt: 'a poster', rendering_speed: 'FLASH' } };
-    expect(await ideogramAdapter.submit(job, real)).toMatchObject({ state: 'failed', code: 'provider_error' });
+    expect(await ideogramAdapter.submit(job, throughSimulator)).toMatchObject({ state: 'failed', code: 'provider_error' });
   });
 });

@@ -2,41 +2,27 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { imagen4 } from '../../src/catalog/imagen-4';
 import { imagenAdapter, type ImagenJob } from '../../src/providers/imagen.adapter';
-import { type ProviderCall, ProviderRetryableError } from '../../src/providers/types';
-import { pngSize } from '../png';
-
-interface Sent {
-  url: string;
-  method: string;
-  headers: Headers;
-  body: unknown;
-}
-
-/** A fetch that records what the adapter sends and answers with a canned response. */
-function canned(status: number, body: unknown, headers: Record<string, string> = {}): { call: ProviderCall; sent: Sent[] } {
-  const sent: Sent[] = [];
-  const fetchFn = async (input: RequestInfo | URL, init: RequestInit = {}) => {
-    sent.push({ url: String(input), method: init.method ?? 'GET', headers: new Headers(init.headers), body: JSON.parse(String(init.body)) });
-    return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
-  };
-  return { call: { env, fetch: fetchFn as typeof fetch }, sent };
-}
+import { uniquePrompt } from '../simulator-fixtures';
+import { expectRetryable, failureMessage, inlinePngSize, jsonAnswer, onlyRequest, recordingCall, sentJson, succeededImages, throughSimulator } from './adapter-harness';
 
 const node = imagen4.nodes[0]!;
 const input = (fields: Record<string, unknown>) => imagen4.schema.parse({ model: 'imagen-4', prompt: 'a koi pond', ...fields });
+/** A call whose fetch records what the adapter sends and answers with this JSON. */
+const answering = (status: number, body: unknown, headers: Record<string, string> = {}) => recordingCall(jsonAnswer(status, body, headers));
+/** A call answering with Google's error body. */
 const googleError = (code: number, status: string, message: string, details?: unknown[]) =>
-  canned(code, { error: { code, message, status, ...(details ? { details } : {}) } });
+  answering(code, { error: { code, message, status, ...(details ? { details } : {}) } });
 
 describe('Imagen adapter: the request it sends', () => {
   it('posts the prompt to :predict with x-goog-api-key and every parameter explicit', async () => {
-    const { call, sent } = canned(200, { predictions: [] });
+    const { call, sent } = answering(200, { predictions: [] });
     await node.submit(input({ aspect_ratio: '16:9', resolution: '2K', n: 3, person_generation: 'dont_allow' }), call);
-    expect(sent).toHaveLength(1);
-    expect(sent[0]!.url).toBe(new URL('/v1beta/models/imagen-4.0-generate-001:predict', env.GEMINI_BASE_URL).toString());
-    expect(sent[0]!.method).toBe('POST');
-    expect(sent[0]!.headers.get('x-goog-api-key')).toBe(env.GEMINI_API_KEY);
-    expect(sent[0]!.headers.get('authorization')).toBeNull();
-    expect(sent[0]!.body).toEqual({
+    const request = onlyRequest(sent);
+    expect(request.url).toBe(new URL('/v1beta/models/imagen-4.0-generate-001:predict', env.GEMINI_BASE_URL).toString());
+    expect(request.method).toBe('POST');
+    expect(request.headers.get('x-goog-api-key')).toBe(env.GEMINI_API_KEY);
+    expect(request.headers.get('authorization')).toBeNull();
+    expect(sentJson(request)).toEqual({
       instances: [{ prompt: 'a koi pond' }],
       parameters: {
         sampleCount: 3,
@@ -50,15 +36,15 @@ describe('Imagen adapter: the request it sends', () => {
   });
 
   it('always sends sampleCount, since the API would otherwise make (and bill) 4 images', async () => {
-    const { call, sent } = canned(200, { predictions: [] });
+    const { call, sent } = answering(200, { predictions: [] });
     await node.submit(input({}), call);
-    expect(sent[0]!.body).toMatchObject({ parameters: { sampleCount: 1, aspectRatio: '1:1', sampleImageSize: '1K' } });
+    expect(sentJson(sent[0]!)).toMatchObject({ parameters: { sampleCount: 1, aspectRatio: '1:1', sampleImageSize: '1K' } });
   });
 });
 
 describe('Imagen adapter: reading the answers', () => {
   it('hands over every bytesBase64Encoded image', async () => {
-    const { call } = canned(200, {
+    const { call } = answering(200, {
       predictions: [
         { bytesBase64Encoded: 'AAAA', mimeType: 'image/png' },
         { bytesBase64Encoded: 'BBBB', mimeType: 'image/png' },
@@ -74,19 +60,19 @@ describe('Imagen adapter: reading the answers', () => {
   });
 
   it('keeps the images that passed when some were filtered', async () => {
-    const { call } = canned(200, { predictions: [{ bytesBase64Encoded: 'AAAA', mimeType: 'image/png' }, { raiFilteredReason: 'filtered' }] });
+    const { call } = answering(200, { predictions: [{ bytesBase64Encoded: 'AAAA', mimeType: 'image/png' }, { raiFilteredReason: 'filtered' }] });
     expect(await node.submit(input({ n: 2 }), call)).toEqual({ state: 'succeeded', images: [{ base64: 'AAAA', content_type: 'image/png' }] });
   });
 
   it('reports content_moderated with the reason when every image was filtered', async () => {
-    const { call } = canned(200, { predictions: [{ raiFilteredReason: 'Your current safety filter threshold filtered out the image.' }] });
+    const { call } = answering(200, { predictions: [{ raiFilteredReason: 'Your current safety filter threshold filtered out the image.' }] });
     const step = await node.submit(input({}), call);
     expect(step).toMatchObject({ state: 'failed', code: 'content_moderated' });
-    expect(step.state === 'failed' && step.message).toMatch(/safety filter threshold/);
+    expect(failureMessage(step)).toMatch(/safety filter threshold/);
   });
 
   it('answers zero images when Imagen dropped them silently (the task calls that moderation)', async () => {
-    expect(await node.submit(input({}), canned(200, {}).call)).toEqual({ state: 'succeeded', images: [] });
+    expect(await node.submit(input({}), answering(200, {}).call)).toEqual({ state: 'succeeded', images: [] });
   });
 
   it('maps a safety-blocked prompt (400 INVALID_ARGUMENT) to content_moderated', async () => {
@@ -118,30 +104,23 @@ describe('Imagen adapter: reading the answers', () => {
   });
 
   it('throws a rate-limited retryable error for 429 RESOURCE_EXHAUSTED and a plain one for 503', async () => {
-    const limited = canned(429, { error: { code: 429, message: 'Resource has been exhausted', status: 'RESOURCE_EXHAUSTED' } }, { 'retry-after': '3' });
-    const error = await node.submit(input({}), limited.call).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ProviderRetryableError);
-    expect(error).toMatchObject({ rateLimited: true, retryAfterMs: 3000 });
-    const overloaded = await node.submit(input({}), googleError(503, 'UNAVAILABLE', 'The model is overloaded.').call).catch((e: unknown) => e);
-    expect(overloaded).toBeInstanceOf(ProviderRetryableError);
-    expect(overloaded).toMatchObject({ rateLimited: false });
+    const limited = answering(429, { error: { code: 429, message: 'Resource has been exhausted', status: 'RESOURCE_EXHAUSTED' } }, { 'retry-after': '3' });
+    await expectRetryable(node.submit(input({}), limited.call), { rateLimited: true, retryAfterMs: 3000 });
+    await expectRetryable(node.submit(input({}), googleError(503, 'UNAVAILABLE', 'The model is overloaded.').call), { rateLimited: false });
   });
 
   it('is synchronous: poll is never valid', async () => {
-    await expect(imagenAdapter.poll({}, canned(200, {}).call)).rejects.toThrow(/synchronous/);
+    await expect(imagenAdapter.poll({}, answering(200, {}).call)).rejects.toThrow(/synchronous/);
   });
 });
 
 describe('Imagen adapter against the simulator', () => {
-  const real: ProviderCall = { env, fetch: (input, init) => fetch(input, init) };
-
   it('gets real PNGs of the size Imagen renders for the ratio and resolution', async () => {
-    const step = await node.submit(input({ prompt: `sim contract ${crypto.randomUUID()}`, aspect_ratio: '9:16', n: 2 }), real);
+    const step = await node.submit(input({ prompt: uniquePrompt('sim contract'), aspect_ratio: '9:16', n: 2 }), throughSimulator);
     expect(step.state).toBe('succeeded');
-    const images = step.state === 'succeeded' ? step.images : [];
+    const images = succeededImages(step);
     expect(images).toHaveLength(2);
-    const bytes = Uint8Array.from(atob('base64' in images[0]! ? images[0].base64 : ''), (c) => c.charCodeAt(0));
-    expect(pngSize(bytes)).toEqual({ width: 768, height: 1408 });
+    expect(inlinePngSize(images[0]!)).toEqual({ width: 768, height: 1408 });
   });
 
   it('is refused by the simulator, as by Google, when the job is malformed', async () => {
@@ -157,6 +136,6 @@ describe('Imagen adapter against the simulator', () => {
         outputOptions: { mimeType: 'image/png' },
       },
     };
-    expect(await imagenAdapter.submit(job, real)).toMatchObject({ state: 'failed', code: 'provider_error' });
+    expect(await imagenAdapter.submit(job, throughSimulator)).toMatchObject({ state: 'failed', code: 'provider_error' });
   });
 });

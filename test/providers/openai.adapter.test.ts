@@ -2,43 +2,26 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { gptImage15Official } from '../../src/catalog/gpt-image-1.5-official';
 import { openaiAdapter, type OpenAIImageJob } from '../../src/providers/openai.adapter';
-import { type ProviderCall, ProviderRetryableError } from '../../src/providers/types';
-import { pngSize } from '../png';
-
-interface Sent {
-  url: string;
-  method: string;
-  headers: Headers;
-  body: unknown;
-}
-
-/** A fetch that records what the adapter sends and answers with a canned response. */
-function canned(status: number, body: unknown, headers: Record<string, string> = {}): { call: ProviderCall; sent: Sent[] } {
-  const sent: Sent[] = [];
-  const fetchFn = async (input: RequestInfo | URL, init: RequestInit = {}) => {
-    sent.push({ url: String(input), method: init.method ?? 'GET', headers: new Headers(init.headers), body: JSON.parse(String(init.body)) });
-    return new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
-  };
-  return { call: { env, fetch: fetchFn as typeof fetch }, sent };
-}
+import { uniquePrompt } from '../simulator-fixtures';
+import { expectBearerJsonPost, expectRetryable, failureMessage, inlinePngSize, jsonAnswer, onlyRequest, recordingCall, sentJson, succeededImages, throughSimulator } from './adapter-harness';
 
 const node = gptImage15Official.nodes[0]!;
 const input = (fields: Record<string, unknown>) =>
   gptImage15Official.schema.parse({ model: 'gpt-image-1.5-official', prompt: 'a lighthouse at dusk', ...fields });
-const apiError = (status: number, error: Record<string, unknown>) => canned(status, { error: { param: null, ...error } });
+/** A call whose fetch records what the adapter sends and answers with this JSON. */
+const answering = (status: number, body: unknown, headers: Record<string, string> = {}) => recordingCall(jsonAnswer(status, body, headers));
+/** A call answering with OpenAI's error body. */
+const apiError = (status: number, error: Record<string, unknown>) => answering(status, { error: { param: null, ...error } });
 const success = { created: 1, data: [{ b64_json: 'iVBORw0KGgo=' }, { b64_json: 'iVBORw0KGgpB' }], output_format: 'png' };
 
 describe('OpenAI adapter: the request it sends', () => {
   it('posts a generation as JSON to /v1/images/generations with a Bearer key', async () => {
-    const { call, sent } = canned(200, success);
+    const { call, sent } = answering(200, success);
     await node.submit(input({ size: '1536x1024', quality: 'high', n: 2 }), call);
-    expect(sent).toHaveLength(1);
-    expect(sent[0]!.url).toBe(new URL('/v1/images/generations', env.OPENAI_BASE_URL).toString());
-    expect(sent[0]!.method).toBe('POST');
-    expect(sent[0]!.headers.get('authorization')).toBe(`Bearer ${env.OPENAI_API_KEY}`);
-    expect(sent[0]!.headers.get('content-type')).toBe('application/json');
+    const request = onlyRequest(sent);
+    expectBearerJsonPost(request, new URL('/v1/images/generations', env.OPENAI_BASE_URL).toString(), env.OPENAI_API_KEY);
     // GPT Image models reject response_format; they always answer b64_json.
-    expect(sent[0]!.body).toEqual({
+    expect(sentJson(request)).toEqual({
       model: 'gpt-image-1.5',
       prompt: 'a lighthouse at dusk',
       n: 2,
@@ -50,11 +33,11 @@ describe('OpenAI adapter: the request it sends', () => {
   });
 
   it('posts reference images as an edit with images: [{ image_url }]', async () => {
-    const { call, sent } = canned(200, success);
+    const { call, sent } = answering(200, success);
     const urls = ['https://example.com/a.png', 'https://example.com/b.jpg'];
     await node.submit(input({ input_urls: urls }), call);
     expect(sent[0]!.url).toBe(new URL('/v1/images/edits', env.OPENAI_BASE_URL).toString());
-    expect(sent[0]!.body).toMatchObject({
+    expect(sentJson(sent[0]!)).toMatchObject({
       model: 'gpt-image-1.5',
       size: 'auto',
       n: 1,
@@ -65,7 +48,7 @@ describe('OpenAI adapter: the request it sends', () => {
 
 describe('OpenAI adapter: reading the answers', () => {
   it('hands over every b64_json image as PNG bytes', async () => {
-    const step = await node.submit(input({}), canned(200, success).call);
+    const step = await node.submit(input({}), answering(200, success).call);
     expect(step).toEqual({
       state: 'succeeded',
       images: [
@@ -109,36 +92,28 @@ describe('OpenAI adapter: reading the answers', () => {
   });
 
   it('throws a rate-limited retryable error for 429 rate_limit_exceeded, with Retry-After', async () => {
-    const { call } = canned(429, { error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } }, { 'retry-after': '2' });
-    const error = await node.submit(input({}), call).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ProviderRetryableError);
-    expect(error).toMatchObject({ rateLimited: true, retryAfterMs: 2000 });
+    const { call } = answering(429, { error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } }, { 'retry-after': '2' });
+    await expectRetryable(node.submit(input({}), call), { rateLimited: true, retryAfterMs: 2000 });
   });
 
   it('throws a retryable error for 5xx and for a 200 without images', async () => {
-    const server = await node.submit(input({}), apiError(500, { message: 'The server had an error', type: 'server_error' }).call).catch((e: unknown) => e);
-    expect(server).toBeInstanceOf(ProviderRetryableError);
-    expect(server).toMatchObject({ rateLimited: false });
-    const empty = await node.submit(input({}), canned(200, { created: 1 }).call).catch((e: unknown) => e);
-    expect(empty).toBeInstanceOf(ProviderRetryableError);
+    await expectRetryable(node.submit(input({}), apiError(500, { message: 'The server had an error', type: 'server_error' }).call), { rateLimited: false });
+    await expectRetryable(node.submit(input({}), answering(200, { created: 1 }).call), { rateLimited: false });
   });
 
   it('is synchronous: poll is never valid', async () => {
-    await expect(openaiAdapter.poll({}, canned(200, {}).call)).rejects.toThrow(/synchronous/);
+    await expect(openaiAdapter.poll({}, answering(200, {}).call)).rejects.toThrow(/synchronous/);
   });
 });
 
 describe('OpenAI adapter against the simulator', () => {
-  const real: ProviderCall = { env, fetch: (input, init) => fetch(input, init) };
-
   it('gets a real PNG of the requested size', async () => {
-    const step = await node.submit(input({ prompt: `sim contract ${crypto.randomUUID()}`, size: '1024x1536', n: 2 }), real);
+    const step = await node.submit(input({ prompt: uniquePrompt('sim contract'), size: '1024x1536', n: 2 }), throughSimulator);
     expect(step.state).toBe('succeeded');
-    const images = step.state === 'succeeded' ? step.images : [];
+    const images = succeededImages(step);
     expect(images).toHaveLength(2);
     for (const image of images) {
-      const bytes = Uint8Array.from(atob('base64' in image ? image.base64 : ''), (c) => c.charCodeAt(0));
-      expect(pngSize(bytes)).toEqual({ width: 1024, height: 1536 });
+      expect(inlinePngSize(image)).toEqual({ width: 1024, height: 1536 });
     }
   });
 
@@ -152,8 +127,8 @@ describe('OpenAI adapter against the simulator', () => {
       background: 'auto',
       output_format: 'png',
     };
-    const step = await openaiAdapter.submit(job, real);
+    const step = await openaiAdapter.submit(job, throughSimulator);
     expect(step).toMatchObject({ state: 'failed', code: 'provider_error' });
-    expect(step.state === 'failed' && step.message).toMatch(/512x512/);
+    expect(failureMessage(step)).toMatch(/512x512/);
   });
 });

@@ -1,36 +1,32 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { Env } from '../../src/env';
-import { ProviderRetryableError, type ProviderCall, type ProviderStep } from '../../src/providers/types';
+import type { ProviderStep } from '../../src/providers/types';
 import { wavespeedAdapter, wavespeedSize, type WavespeedJob } from '../../src/providers/wavespeed.adapter';
-import { pngSize } from '../png';
+import { firstJsonRequest, uniquePrompt } from '../simulator-fixtures';
+import {
+  downloadedPngSize,
+  expectBearerJsonPost,
+  expectRetryable,
+  failureMessage,
+  jsonAnswer,
+  KEY_REJECTED,
+  onlyRequest,
+  OUT_OF_CREDIT,
+  recordingCall,
+  sentJson,
+  succeededImages,
+  throughSimulator,
+} from './adapter-harness';
 
 const BASE = 'https://api.wavespeed.ai';
 const KEY = 'ws-test-key';
 const job: WavespeedJob = { model: 'z-ai/cogview-4', input: { prompt: 'a lighthouse at dusk', size: '1344*768', quality: 'hd' } };
 
-interface Call {
-  url: string;
-  method: string;
-  headers: Headers;
-  body: string | null;
-}
+/** A call whose fetch records what the adapter sends to WaveSpeed and answers with `responses` in turn. */
+const fake = (...responses: Response[]) => recordingCall(responses, { env: { WAVESPEED_BASE_URL: BASE, WAVESPEED_API_KEY: KEY } });
 
-/** A `ProviderCall` whose fetch records each request and answers with the canned responses in turn. */
-function fake(...responses: Response[]): { call: ProviderCall; calls: Call[] } {
-  const calls: Call[] = [];
-  const fetchFn = async (input: RequestInfo | URL, init: RequestInit = {}) => {
-    calls.push({ url: String(input), method: init.method ?? 'GET', headers: new Headers(init.headers), body: (init.body as string | undefined) ?? null });
-    const next = responses.shift();
-    if (!next) throw new Error('no canned response left');
-    return next;
-  };
-  const testEnv = { ...env, WAVESPEED_BASE_URL: BASE, WAVESPEED_API_KEY: KEY } as Env;
-  return { call: { env: testEnv, fetch: fetchFn as typeof fetch }, calls };
-}
-
-const envelope = (data: Record<string, unknown>, status = 200) =>
-  Response.json({ code: status, message: 'success', data }, { status });
+/** WaveSpeed's envelope around a prediction. */
+const envelope = (data: Record<string, unknown>, status = 200) => jsonAnswer(status, { code: status, message: 'success', data });
 const prediction = (fields: Record<string, unknown>) => ({
   id: 'pred_1',
   model: 'z-ai/cogview-4',
@@ -41,38 +37,26 @@ const prediction = (fields: Record<string, unknown>) => ({
   urls: { get: `${BASE}/api/v3/predictions/pred_1/result` },
   ...fields,
 });
-const errorBody = (status: number, message: string, headers: Record<string, string> = {}) =>
-  Response.json({ code: status, message }, { status, headers });
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (err: unknown) => err,
-  );
-}
+/** WaveSpeed's error body. */
+const errorBody = (status: number, message: string, headers: Record<string, string> = {}) => jsonAnswer(status, { code: status, message }, headers);
 
 describe('wavespeed adapter: the request', () => {
   it('submits POST /api/v3/{model} with a Bearer key and the model input as the JSON body', async () => {
-    const { call, calls } = fake(envelope(prediction({ status: 'created' })));
+    const { call, sent } = fake(envelope(prediction({ status: 'created' })));
     await wavespeedAdapter.submit(job, call);
-    expect(calls).toHaveLength(1);
-    const [sent] = calls;
-    expect(sent!.url).toBe(`${BASE}/api/v3/z-ai/cogview-4`);
-    expect(sent!.method).toBe('POST');
-    expect(sent!.headers.get('authorization')).toBe(`Bearer ${KEY}`);
-    expect(sent!.headers.get('content-type')).toBe('application/json');
-    expect(JSON.parse(sent!.body!)).toEqual({ prompt: 'a lighthouse at dusk', size: '1344*768', quality: 'hd' });
+    const request = onlyRequest(sent);
+    expectBearerJsonPost(request, `${BASE}/api/v3/z-ai/cogview-4`, KEY);
+    expect(sentJson(request)).toEqual({ prompt: 'a lighthouse at dusk', size: '1344*768', quality: 'hd' });
   });
 
   it('polls GET /api/v3/predictions/{id}/result on our own host, whatever urls.get says', async () => {
-    const { call, calls } = fake(envelope(prediction({ status: 'processing' })));
+    const { call, sent } = fake(envelope(prediction({ status: 'processing' })));
     await wavespeedAdapter.poll({ id: 'pred_1', model: job.model }, call);
-    expect(calls[0]!.url).toBe(`${BASE}/api/v3/predictions/pred_1/result`);
-    expect(calls[0]!.method).toBe('GET');
-    expect(calls[0]!.headers.get('authorization')).toBe(`Bearer ${KEY}`);
-    expect(calls[0]!.body).toBeNull();
+    expect(sent[0]!.url).toBe(`${BASE}/api/v3/predictions/pred_1/result`);
+    expect(sent[0]!.method).toBe('GET');
+    expect(sent[0]!.headers.get('authorization')).toBe(`Bearer ${KEY}`);
+    expect(sent[0]!.body).toBeNull();
+    expect(sent[0]!.form).toBeNull();
   });
 
   it('spells sizes W*H', () => {
@@ -80,24 +64,19 @@ describe('wavespeed adapter: the request', () => {
   });
 
   it('is accepted by the simulator, which validates like WaveSpeed, and follows the job to a PNG', async () => {
-    const call: ProviderCall = { env, fetch: (input, init) => fetch(input, init) };
-    const prompt = `contract run ${crypto.randomUUID()}`;
-    let step: ProviderStep = await wavespeedAdapter.submit({ ...job, input: { ...job.input, prompt } }, call);
-    for (let i = 0; i < 50 && step.state === 'pending'; i++) step = await wavespeedAdapter.poll(step.handle, call);
+    const prompt = uniquePrompt('contract run');
+    let step: ProviderStep = await wavespeedAdapter.submit({ ...job, input: { ...job.input, prompt } }, throughSimulator);
+    for (let i = 0; i < 50 && step.state === 'pending'; i++) step = await wavespeedAdapter.poll(step.handle, throughSimulator);
     expect(step.state).toBe('succeeded');
-    const [image] = (step as Extract<ProviderStep, { state: 'succeeded' }>).images;
-    const bytes = new Uint8Array(await (await fetch((image as { url: string }).url)).arrayBuffer());
-    expect(pngSize(bytes)).toEqual({ width: 1344, height: 768 });
-    const recorded = await (await fetch(`${env.SIMULATOR_URL}/__sim/requests?path=/api/v3/z-ai/cogview-4`)).json<{ body: string; headers: Record<string, string> }[]>();
-    const sent = recorded.find((r) => r.body.includes(prompt))!;
-    expect(sent.headers.authorization).toBe(`Bearer ${env.WAVESPEED_API_KEY}`);
+    const [image] = succeededImages(step);
+    expect(await downloadedPngSize(image!)).toEqual({ width: 1344, height: 768 });
+    expect((await firstJsonRequest('/api/v3/z-ai/cogview-4', prompt)).headers.authorization).toBe(`Bearer ${env.WAVESPEED_API_KEY}`);
   });
 
   it('is refused by the simulator when a field is not in the model schema, as WaveSpeed refuses it', async () => {
-    const call: ProviderCall = { env, fetch: (input, init) => fetch(input, init) };
-    const step = await wavespeedAdapter.submit({ ...job, input: { ...job.input, size: '1000x700' } }, call);
+    const step = await wavespeedAdapter.submit({ ...job, input: { ...job.input, size: '1000x700' } }, throughSimulator);
     expect(step).toMatchObject({ state: 'failed', code: 'provider_error' });
-    expect((step as { message: string }).message).toContain('size');
+    expect(failureMessage(step)).toContain('size');
   });
 });
 
@@ -141,7 +120,7 @@ describe('wavespeed adapter: reading the answers', () => {
     const failed = fake(envelope(prediction({ status: 'failed', error: 'Internal error: inference failed' })));
     const step = await wavespeedAdapter.poll({ id: 'pred_1', model: job.model }, failed.call);
     expect(step).toMatchObject({ state: 'failed', code: 'provider_error' });
-    expect((step as { message: string }).message).toContain('inference failed');
+    expect(failureMessage(step)).toContain('inference failed');
     const refused = fake(envelope(prediction({ status: 'failed', error: 'The prompt was flagged as sensitive by the content safety checker.' })));
     expect(await wavespeedAdapter.poll({ id: 'pred_1', model: job.model }, refused.call)).toMatchObject({
       state: 'failed',
@@ -156,16 +135,12 @@ describe('wavespeed adapter: reading the answers', () => {
 
   it('throws a rate-limited retryable error on 429, with Retry-After', async () => {
     const { call } = fake(errorBody(429, 'Too many requests', { 'retry-after': '3' }));
-    const err = await rejection(wavespeedAdapter.submit(job, call));
-    expect(err).toBeInstanceOf(ProviderRetryableError);
-    expect(err).toMatchObject({ rateLimited: true, retryAfterMs: 3000 });
+    await expectRetryable(wavespeedAdapter.submit(job, call), { rateLimited: true, retryAfterMs: 3000 });
   });
 
   it('throws a retryable error on 5xx and on an answer without data.id', async () => {
     for (const response of [errorBody(503, 'Service temporarily unavailable'), Response.json({ code: 200, message: 'success' })]) {
-      const err = await rejection(wavespeedAdapter.submit(job, fake(response).call));
-      expect(err).toBeInstanceOf(ProviderRetryableError);
-      expect(err).toMatchObject({ rateLimited: false });
+      await expectRetryable(wavespeedAdapter.submit(job, fake(response).call), { rateLimited: false });
     }
   });
 
@@ -173,24 +148,16 @@ describe('wavespeed adapter: reading the answers', () => {
     ['402', errorBody(402, 'Payment required')],
     ['400 insufficient balance', errorBody(400, 'Insufficient balance, please top up your account.')],
   ])('reads an out-of-credit answer (%s) as provider_unavailable', async (_name, response) => {
-    expect(await wavespeedAdapter.submit(job, fake(response).call)).toMatchObject({
-      state: 'failed',
-      code: 'provider_unavailable',
-      message: 'The provider account is out of credit.',
-    });
+    expect(await wavespeedAdapter.submit(job, fake(response).call)).toMatchObject(OUT_OF_CREDIT);
   });
 
   it('reads a rejected key (401) as provider_unavailable', async () => {
-    expect(await wavespeedAdapter.submit(job, fake(errorBody(401, 'Unauthorized')).call)).toMatchObject({
-      state: 'failed',
-      code: 'provider_unavailable',
-      message: 'The provider rejected our credentials.',
-    });
+    expect(await wavespeedAdapter.submit(job, fake(errorBody(401, 'Unauthorized')).call)).toMatchObject(KEY_REJECTED);
   });
 
   it('reads a validation error (400) as provider_error carrying its message', async () => {
     const step = await wavespeedAdapter.submit(job, fake(errorBody(400, 'size: must be one of 1024*1024, 768*1344')).call);
     expect(step).toMatchObject({ state: 'failed', code: 'provider_error' });
-    expect((step as { message: string }).message).toContain('size: must be one of');
+    expect(failureMessage(step)).toContain('size: must be one of');
   });
 });

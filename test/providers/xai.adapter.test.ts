@@ -1,55 +1,39 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { Env } from '../../src/env';
-import { ProviderRetryableError, type ProviderCall, type ProviderStep } from '../../src/providers/types';
 import { xaiAdapter, type XaiJob } from '../../src/providers/xai.adapter';
-import { pngSize } from '../png';
+import { firstJsonRequest, uniquePrompt } from '../simulator-fixtures';
+import {
+  downloadedPngSize,
+  expectBearerJsonPost,
+  expectRetryable,
+  failureMessage,
+  jsonAnswer,
+  KEY_REJECTED,
+  onlyRequest,
+  OUT_OF_CREDIT,
+  recordingCall,
+  sentJson,
+  succeededImages,
+  throughSimulator,
+} from './adapter-harness';
 
 const BASE = 'https://api.x.ai';
 const KEY = 'xai-test-key';
 const job: XaiJob = { model: 'grok-imagine-image', prompt: 'a paper boat on a pond', n: 2, aspect_ratio: '16:9', resolution: '2k' };
 
-interface Call {
-  url: string;
-  method: string;
-  headers: Headers;
-  body: string | null;
-}
+/** A call whose fetch records what the adapter sends to xAI and answers with `response`. */
+const fake = (response: Response) => recordingCall(response, { env: { XAI_BASE_URL: BASE, XAI_API_KEY: KEY } });
 
-/** A `ProviderCall` whose fetch records each request and answers with the canned response. */
-function fake(response: Response): { call: ProviderCall; calls: Call[] } {
-  const calls: Call[] = [];
-  const fetchFn = async (input: RequestInfo | URL, init: RequestInit = {}) => {
-    calls.push({ url: String(input), method: init.method ?? 'GET', headers: new Headers(init.headers), body: (init.body as string | undefined) ?? null });
-    return response;
-  };
-  const testEnv = { ...env, XAI_BASE_URL: BASE, XAI_API_KEY: KEY } as Env;
-  return { call: { env: testEnv, fetch: fetchFn as typeof fetch }, calls };
-}
-
-const failure = (status: number, code: string, error: string, headers: Record<string, string> = {}) =>
-  Response.json({ code, error }, { status, headers });
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (err: unknown) => err,
-  );
-}
+/** xAI's flat error body. */
+const failure = (status: number, code: string, error: string, headers: Record<string, string> = {}) => jsonAnswer(status, { code, error }, headers);
 
 describe('xai adapter: the request', () => {
   it('posts /v1/images/generations with a Bearer key, aspect_ratio, resolution and url results', async () => {
-    const { call, calls } = fake(Response.json({ data: [{ url: 'https://imgen.x.ai/a.jpeg' }] }));
+    const { call, sent } = fake(Response.json({ data: [{ url: 'https://imgen.x.ai/a.jpeg' }] }));
     await xaiAdapter.submit(job, call);
-    expect(calls).toHaveLength(1);
-    const [sent] = calls;
-    expect(sent!.url).toBe(`${BASE}/v1/images/generations`);
-    expect(sent!.method).toBe('POST');
-    expect(sent!.headers.get('authorization')).toBe(`Bearer ${KEY}`);
-    expect(sent!.headers.get('content-type')).toBe('application/json');
-    expect(JSON.parse(sent!.body!)).toEqual({
+    const request = onlyRequest(sent);
+    expectBearerJsonPost(request, `${BASE}/v1/images/generations`, KEY);
+    expect(sentJson(request)).toEqual({
       model: 'grok-imagine-image',
       prompt: 'a paper boat on a pond',
       n: 2,
@@ -60,23 +44,20 @@ describe('xai adapter: the request', () => {
   });
 
   it('is accepted by the simulator, which validates like xAI, and its URLs serve PNGs', async () => {
-    const call: ProviderCall = { env, fetch: (input, init) => fetch(input, init) };
-    const prompt = `contract run ${crypto.randomUUID()}`;
-    const step = await xaiAdapter.submit({ ...job, prompt, resolution: '1k' }, call);
+    const prompt = uniquePrompt('contract run');
+    const step = await xaiAdapter.submit({ ...job, prompt, resolution: '1k' }, throughSimulator);
     expect(step.state).toBe('succeeded');
-    const { images } = step as Extract<ProviderStep, { state: 'succeeded' }>;
+    const images = succeededImages(step);
     expect(images).toHaveLength(2);
     for (const image of images) {
-      const { width, height } = pngSize(new Uint8Array(await (await fetch((image as { url: string }).url)).arrayBuffer()));
+      const { width, height } = await downloadedPngSize(image);
       expect(width / height).toBeCloseTo(16 / 9, 1);
     }
-    const recorded = await (await fetch(`${env.SIMULATOR_URL}/__sim/requests?path=/v1/images/generations`)).json<{ body: string; headers: Record<string, string> }[]>();
-    expect(recorded.find((r) => r.body.includes(prompt))!.headers.authorization).toBe(`Bearer ${env.XAI_API_KEY}`);
+    expect((await firstJsonRequest('/v1/images/generations', prompt)).headers.authorization).toBe(`Bearer ${env.XAI_API_KEY}`);
   });
 
   it('would be refused by the simulator, as by xAI, if it sent OpenAI size', async () => {
-    const call: ProviderCall = { env, fetch: (input, init) => fetch(input, init) };
-    const res = await call.fetch(`${env.XAI_BASE_URL}/v1/images/generations`, {
+    const res = await throughSimulator.fetch(`${env.XAI_BASE_URL}/v1/images/generations`, {
       method: 'POST',
       headers: { authorization: `Bearer ${env.XAI_API_KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'grok-imagine-image', prompt: 'x', size: '1024x1024' }),
@@ -108,7 +89,7 @@ describe('xai adapter: reading the answers', () => {
     const { call } = fake(Response.json({ data: [], block_reason: 'The prompt was rejected by content moderation.' }));
     const step = await xaiAdapter.submit(job, call);
     expect(step).toMatchObject({ state: 'failed', code: 'content_moderated' });
-    expect((step as { message: string }).message).toContain('rejected by content moderation');
+    expect(failureMessage(step)).toContain('rejected by content moderation');
   });
 
   it('drops images with respect_moderation: false, and fails as moderated when none is left', async () => {
@@ -119,46 +100,35 @@ describe('xai adapter: reading the answers', () => {
   });
 
   it('throws a rate-limited retryable error on a 429 rate limit, with Retry-After', async () => {
-    const err = await rejection(xaiAdapter.submit(job, fake(failure(429, 'Too many requests', 'Rate limit exceeded', { 'retry-after': '2' })).call));
-    expect(err).toBeInstanceOf(ProviderRetryableError);
-    expect(err).toMatchObject({ rateLimited: true, retryAfterMs: 2000 });
+    const limited = failure(429, 'Too many requests', 'Rate limit exceeded', { 'retry-after': '2' });
+    await expectRetryable(xaiAdapter.submit(job, fake(limited).call), { rateLimited: true, retryAfterMs: 2000 });
   });
 
   it.each([
     ['429 spending limit', failure(429, 'Some resource has been exhausted', 'Your team has either used all available credits or reached its monthly spending limit.')],
     ['403 no credits', failure(403, 'The caller does not have permission to execute the specified operation', "Your newly created team doesn't have any credits or licenses yet.")],
   ])('reads an out-of-credit answer (%s) as provider_unavailable, not as a rate limit', async (_name, response) => {
-    expect(await xaiAdapter.submit(job, fake(response).call)).toMatchObject({
-      state: 'failed',
-      code: 'provider_unavailable',
-      message: 'The provider account is out of credit.',
-    });
+    expect(await xaiAdapter.submit(job, fake(response).call)).toMatchObject(OUT_OF_CREDIT);
   });
 
   it('reads a rejected key as provider_unavailable', async () => {
     const response = failure(400, 'Client specified an invalid argument', 'Incorrect API key provided: xa***. You can obtain an API key from https://console.x.ai.');
-    expect(await xaiAdapter.submit(job, fake(response).call)).toMatchObject({
-      state: 'failed',
-      code: 'provider_unavailable',
-      message: 'The provider rejected our credentials.',
-    });
+    expect(await xaiAdapter.submit(job, fake(response).call)).toMatchObject(KEY_REJECTED);
   });
 
   it('reads a validation error as provider_error, in either error shape', async () => {
     const flat = await xaiAdapter.submit(job, fake(failure(400, 'Client specified an invalid argument', 'Argument not supported: size')).call);
     expect(flat).toMatchObject({ state: 'failed', code: 'provider_error' });
-    expect((flat as { message: string }).message).toContain('Argument not supported: size');
-    const nested = Response.json({ error: { message: 'n must be at most 10', type: 'invalid_request_error', code: 'invalid_argument' } }, { status: 422 });
+    expect(failureMessage(flat)).toContain('Argument not supported: size');
+    const nested = jsonAnswer(422, { error: { message: 'n must be at most 10', type: 'invalid_request_error', code: 'invalid_argument' } });
     const step = await xaiAdapter.submit(job, fake(nested).call);
     expect(step).toMatchObject({ state: 'failed', code: 'provider_error' });
-    expect((step as { message: string }).message).toContain('n must be at most 10');
+    expect(failureMessage(step)).toContain('n must be at most 10');
   });
 
   it('throws a retryable error on 5xx and on a 200 that is not JSON', async () => {
     for (const response of [failure(500, 'Internal error', 'Image generation failed.'), new Response('<html>bad gateway</html>', { status: 200 })]) {
-      const err = await rejection(xaiAdapter.submit(job, fake(response).call));
-      expect(err).toBeInstanceOf(ProviderRetryableError);
-      expect(err).toMatchObject({ rateLimited: false });
+      await expectRetryable(xaiAdapter.submit(job, fake(response).call), { rateLimited: false });
     }
   });
 });
