@@ -7,6 +7,7 @@ import { ApiError } from '../http/errors';
 import { bearerSecurity, errorResponses } from '../http/openapi';
 import { assertOutboundUrls } from '../http/url-guard';
 import { newTaskId } from '../ids';
+import { noteTaskState } from '../tasks/task-snapshot';
 import { taskStub } from '../tasks/task.do';
 import { TaskCreatedSchema, type TaskRequest, type TaskView } from '../tasks/task.schema';
 
@@ -68,6 +69,8 @@ export const generationsRoutes = createRouter().openapi(createGeneration, async 
     await account.resolve(taskId, 0);
     throw new ApiError('internal_error', 'The task could not be created; no credits were charged.');
   }
+  // Its creator polls it next; on this isolate those polls can skip the KV read that would miss.
+  noteTaskState(task.task_id, task);
   return c.json(
     { task_id: task.task_id, status: task.status, model: task.model, credits: task.credits, created_at: task.created_at },
     202,

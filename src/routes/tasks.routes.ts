@@ -4,9 +4,10 @@ import { createRouter } from '../http/app';
 import { ApiError } from '../http/errors';
 import { bearerSecurity, errorResponses } from '../http/openapi';
 import { TASK_ID_PATTERN } from '../ids';
-import { readTaskSnapshot } from '../tasks/task-snapshot';
+import type { Env } from '../env';
+import { isKnownUnfinished, noteTaskState, readTaskSnapshot } from '../tasks/task-snapshot';
 import { taskStub } from '../tasks/task.do';
-import { TaskSchema } from '../tasks/task.schema';
+import { TaskSchema, type TaskView } from '../tasks/task.schema';
 
 const getTask = createRoute({
   method: 'get',
@@ -22,13 +23,26 @@ const getTask = createRoute({
   },
 });
 
+/**
+ * The KV snapshot when there is one, else the task's object. Tasks this isolate knows to be still
+ * running skip the KV read, which would miss: most polls are of running tasks.
+ */
+async function readTask(env: Env, taskId: string, accountId: string): Promise<TaskView | null> {
+  if (!isKnownUnfinished(taskId)) {
+    const snapshot = await readTaskSnapshot(env, taskId, accountId);
+    if (snapshot) return snapshot;
+  }
+  const task = await taskStub(env, taskId).view(accountId);
+  noteTaskState(taskId, task);
+  return task;
+}
+
 export const tasksRoutes = createRouter().openapi(getTask, async (c) => {
   const { task_id } = c.req.valid('param');
   const accountId = c.get('accountId');
   const notFound = () => new ApiError('not_found', `No task ${task_id}.`, { param: 'task_id' });
   if (!TASK_ID_PATTERN.test(task_id)) throw notFound();
-  const task =
-    (await readTaskSnapshot(c.env, task_id, accountId)) ?? (await taskStub(c.env, task_id).view(accountId));
+  const task = await readTask(c.env, task_id, accountId);
   if (!task) throw notFound();
   return c.json(task, 200);
 });

@@ -6,6 +6,7 @@ import { createRouter } from '../http/app';
 import { ApiError } from '../http/errors';
 import { bearerSecurity, errorResponses, internalSecurity } from '../http/openapi';
 import { TASK_ID_PATTERN } from '../ids';
+import { forgetTaskSnapshot } from '../tasks/task-snapshot';
 import { taskStub } from '../tasks/task.do';
 import { WebhookStateSchema } from '../tasks/task.schema';
 import {
@@ -73,7 +74,10 @@ export const webhooksRoutes = createRouter()
     const notFound = new ApiError('not_found', `No task ${task_id}.`, { param: 'task_id' });
     if (!TASK_ID_PATTERN.test(task_id)) throw notFound;
     const result = await taskStub(c.env, task_id).redeliverWebhook(c.get('accountId'));
-    if (result.ok) return c.json(result.webhook, 202);
+    if (result.ok) {
+      forgetTaskSnapshot(task_id);
+      return c.json(result.webhook, 202);
+    }
     switch (result.reason) {
       case 'not_found':
         throw notFound;
