@@ -86,7 +86,8 @@ export class TaskDO extends DurableObject<Env> {
 
   /**
    * Asked by the account's billing sweep about a reservation that is still open: what to charge,
-   * or null while the task runs. A task that never came to life costs nothing.
+   * or null while the task runs. A task that never came to life costs nothing; a running task
+   * whose alarm was lost gets it back, so the sweep also keeps tasks from getting stuck.
    */
   async billingOutcome(): Promise<{ charge: number } | null> {
     const record = await this.#load();
@@ -94,7 +95,11 @@ export class TaskDO extends DurableObject<Env> {
       await this.ctx.storage.put('abandoned', true);
       return { charge: 0 };
     }
-    return record.billing.charge === null ? null : { charge: record.billing.charge };
+    if (record.billing.charge !== null) return { charge: record.billing.charge };
+    // Still running, yet its reservation is old: if the alarm gave up (it is retried only a few
+    // times after throwing), nothing would ever move the task again. Re-arm it.
+    if ((await this.ctx.storage.getAlarm()) === null) await this.#arm(record);
+    return null;
   }
 
   /**

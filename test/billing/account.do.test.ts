@@ -83,6 +83,24 @@ describe('the reservation sweep', () => {
     expect(late).toBeNull();
   });
 
+  it('restarts a running task whose alarm was lost, which then finishes and settles', async () => {
+    const { auth, accountId } = await customer(undefined, 10);
+    const { task_id } = await (await createTask(auth, { model: 'flux-2', prompt: 'A task that lost its alarm [sim:slow=500]' })).json<{ task_id: string }>();
+    const task = taskStub(env, task_id);
+    await runInDurableObject(task, async (_instance: TaskDO, state) => {
+      await state.storage.deleteAlarm();
+    });
+    const account = accountStub(env, accountId);
+    await runInDurableObject(account, (_instance: AccountDO, state) => {
+      state.storage.sql.exec("UPDATE open_reservations SET created_at = '2000-01-01T00:00:00.000Z'");
+    });
+    expect(await runDurableObjectAlarm(account)).toBe(true);
+    const rearmed = await runInDurableObject(task, (_instance: TaskDO, state) => state.storage.getAlarm());
+    expect(rearmed).not.toBeNull();
+    expect((await waitForTask(auth, task_id)).status).toBe('succeeded');
+    expect(await ledger(accountId)).toMatchObject({ balance: 5, reserved: 0 });
+  });
+
   it('leaves the reservation of a running task alone', async () => {
     const { auth, accountId } = await customer(undefined, 10);
     const { task_id } = await (await createTask(auth, { model: 'flux-2', prompt: 'Still working [sim:slow=4000]' })).json<{ task_id: string }>();
