@@ -1,18 +1,6 @@
-import { createServer } from 'node:net';
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
-
-/** A free loopback port for the provider simulator, which `test/global-setup.ts` starts on it. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './scripts/free-port';
 
 process.env.SIM_PORT ??= String(await freePort());
 const simulatorUrl = `http://127.0.0.1:${process.env.SIM_PORT}`;

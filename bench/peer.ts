@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { LoadTarget } from './load';
-import { freePort, startChild, waitForHttp } from './processes';
+import { freePort } from '../scripts/free-port';
+import { startChild, waitForHttp } from './processes';
 
 export interface Peer {
   /** Image generation through the Portkey gateway to the simulator's OpenAI route. */

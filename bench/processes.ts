@@ -1,18 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-
-/** A free loopback port, chosen by the kernel (so never the dev server's 8787/8788 unless they are free and picked). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resolves once `url` answers at all (any status), or rejects after `timeoutMs`. */
 export async function waitForHttp(url: string, timeoutMs: number, init?: RequestInit): Promise<void> {

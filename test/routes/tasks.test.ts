@@ -40,31 +40,16 @@ describe('GET /api/v1/tasks/{task_id}', () => {
 });
 
 describe('provider outcomes', () => {
-  it('a provider error ends failed with provider_error and gives the credits back', async () => {
+  it.each([
+    ['a provider error', 'A broken render [sim:fail]', 'provider_error'],
+    ['input moderation', 'Something the filter dislikes [sim:moderate]', 'content_moderated'],
+    ['output moderation', 'An output the filter flags [sim:moderate-output]', 'content_moderated'],
+    ['a provider out of credit (not blamed on the customer)', 'Our provider account is empty [sim:nocredit]', 'provider_unavailable'],
+    ['a provider that keeps failing', 'A provider that is down [sim:http=503]', 'provider_unavailable'],
+  ])('%s ends the task failed and gives the credits back', async (_case, prompt, code) => {
     const { auth } = await customer(undefined, 10);
-    const task = await waitForTask(auth, await start(auth, 'A broken render [sim:fail]'));
-    expect(task).toMatchObject({ status: 'failed', output: null, credits: 0, error: { code: 'provider_error' } });
-    expect(await balance(auth)).toMatchObject({ balance: 10, reserved: 0 });
-  });
-
-  it('input moderation ends failed with content_moderated and gives the credits back', async () => {
-    const { auth } = await customer(undefined, 10);
-    const task = await waitForTask(auth, await start(auth, 'Something the filter dislikes [sim:moderate]'));
-    expect(task).toMatchObject({ status: 'failed', credits: 0, error: { code: 'content_moderated' } });
-    expect(await balance(auth)).toMatchObject({ balance: 10, reserved: 0 });
-  });
-
-  it('output moderation ends failed with content_moderated too', async () => {
-    const { auth } = await customer(undefined, 10);
-    const task = await waitForTask(auth, await start(auth, 'An output the filter flags [sim:moderate-output]'));
-    expect(task).toMatchObject({ status: 'failed', credits: 0, error: { code: 'content_moderated' } });
-    expect(await balance(auth)).toMatchObject({ balance: 10, reserved: 0 });
-  });
-
-  it('a provider that is out of credit ends provider_unavailable, not blamed on the customer', async () => {
-    const { auth } = await customer(undefined, 10);
-    const task = await waitForTask(auth, await start(auth, 'Our provider account is empty [sim:nocredit]'));
-    expect(task).toMatchObject({ status: 'failed', credits: 0, error: { code: 'provider_unavailable' } });
+    const task = await waitForTask(auth, await start(auth, prompt));
+    expect(task).toMatchObject({ status: 'failed', output: null, credits: 0, error: { code } });
     expect(await balance(auth)).toMatchObject({ balance: 10, reserved: 0 });
   });
 
@@ -79,13 +64,6 @@ describe('provider outcomes', () => {
     const { auth } = await customer(undefined, 10);
     const task = await waitForTask(auth, await start(auth, `A busy provider ${crypto.randomUUID()} [sim:http=429x3]`));
     expect(task.status).toBe('succeeded');
-  });
-
-  it('a provider that keeps failing ends provider_unavailable with a refund', async () => {
-    const { auth } = await customer(undefined, 10);
-    const task = await waitForTask(auth, await start(auth, 'A provider that is down [sim:http=503]'));
-    expect(task).toMatchObject({ status: 'failed', credits: 0, error: { code: 'provider_unavailable' } });
-    expect(await balance(auth)).toMatchObject({ balance: 10, reserved: 0 });
   });
 
   it('a hanging provider ends failed with timeout at the deadline, refunded', async () => {
