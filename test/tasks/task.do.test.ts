@@ -2,7 +2,9 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { taskStub, type TaskDO } from '../../src/tasks/task.do';
-import { api, balance, createTask, customer, INTERNAL, waitForTask } from '../helpers';
+import { accountStub } from '../../src/billing/account.do';
+import { newTaskId } from '../../src/ids';
+import { api, balance, createTask, customer, eventually, INTERNAL, newAccountId, topUp, waitForTask } from '../helpers';
 
 describe('the task object', () => {
   it('charges only for the images delivered when a provider silently filters some', async () => {
@@ -43,5 +45,36 @@ describe('the task object', () => {
     );
     expect(stored).not.toContain('base64');
     expect(stored.length).toBeLessThan(10_000);
+  });
+
+  it('fails provider_unavailable, refunded, without calling a provider whose key is not configured', async () => {
+    const accountId = newAccountId();
+    await topUp(accountId, 10);
+    const taskId = newTaskId();
+    const prompt = `Nobody holds the key ${taskId}`;
+    const task = taskStub(env, taskId);
+    // This object (and only it) runs as if BFL_API_KEY were unset.
+    await runInDurableObject(task, (instance: TaskDO) => {
+      Object.assign(instance, { env: { ...env, BFL_API_KEY: '' } });
+    });
+    expect((await accountStub(env, accountId).reserve(accountId, taskId, 5)).ok).toBe(true);
+    await task.create({
+      task_id: taskId,
+      account_id: accountId,
+      model: 'flux-2',
+      request: { model: 'flux-2', prompt, aspect_ratio: '1:1', type: 'pro', resolution: '1K' },
+      credits: 5,
+      public_base_url: 'http://gateway.test',
+    });
+    const view = await eventually(async () => {
+      const current = await task.view(accountId);
+      return current?.status === 'failed' ? current : undefined;
+    });
+    expect(view.error).toMatchObject({ code: 'provider_unavailable' });
+    expect(view.error!.message).toContain('BFL_API_KEY');
+    await eventually(async () => ((await accountStub(env, accountId).reconcile(accountId)).reserved === 0 ? true : undefined));
+    expect((await accountStub(env, accountId).reconcile(accountId)).balance).toBe(10);
+    const sent = await (await fetch(`${env.SIMULATOR_URL}/__sim/requests?path=/v1/flux-2-pro`)).json<{ body: string }[]>();
+    expect(sent.some((r) => r.body.includes(prompt))).toBe(false);
   });
 });
