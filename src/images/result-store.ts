@@ -1,5 +1,5 @@
 import type { Env } from '../env';
-import { providerFetch } from '../providers/http';
+import { withTimeout } from '../http/timeout';
 import { type ProviderImage, ProviderRetryableError } from '../providers/types';
 import type { StoredImage } from '../tasks/task.schema';
 import { imageInfo } from './image-info';
@@ -19,14 +19,28 @@ function decodeBase64(data: string): Uint8Array {
   return bytes;
 }
 
+/** The whole download, body included, is bounded: a stalled body must not hold the task's alarm. */
+const DOWNLOAD_TIMEOUT_MS = 60_000;
+
 async function download(url: string): Promise<Uint8Array> {
-  const response = await providerFetch(fetch, url, { headers: { accept: 'image/*' } }, 60_000);
-  if (!response.ok) throw new ProviderRetryableError(`result download answered ${response.status}`);
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > MAX_IMAGE_BYTES) throw new Error(`result image of ${declared} bytes is too large`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  if (bytes.byteLength > MAX_IMAGE_BYTES) throw new Error('result image too large');
-  return bytes;
+  type Fetched = { bytes: Uint8Array } | { status: number; declared: number };
+  const result = await withTimeout(DOWNLOAD_TIMEOUT_MS, async (signal): Promise<Fetched> => {
+    const response = await fetch(url, { headers: { accept: 'image/*' }, signal });
+    const declared = Number(response.headers.get('content-length') ?? '0');
+    if (!response.ok || declared > MAX_IMAGE_BYTES) {
+      await response.body?.cancel();
+      return { status: response.status, declared };
+    }
+    return { bytes: new Uint8Array(await response.arrayBuffer()) };
+  }).catch((err: unknown) => {
+    throw new ProviderRetryableError(`result download failed: ${String(err)}`, { cause: err });
+  });
+  if ('status' in result) {
+    if (result.declared > MAX_IMAGE_BYTES) throw new Error(`result image of ${result.declared} bytes is too large`);
+    throw new ProviderRetryableError(`result download answered ${result.status}`);
+  }
+  if (result.bytes.byteLength > MAX_IMAGE_BYTES) throw new Error('result image too large');
+  return result.bytes;
 }
 
 /**
