@@ -123,15 +123,12 @@ export async function fetchInputImage(
   maxBytes: number,
   timeoutMs = INPUT_IMAGE_TIMEOUT_MS,
 ): Promise<InputImage | string> {
-  const controller = new AbortController();
-  // As in providerFetch, a timer we clear ourselves; it also bounds reading the body.
-  const timer = setTimeout(() => controller.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
   try {
-    const response = await fetchFn(url, { headers: { accept: 'image/*' }, signal: controller.signal });
-    return await readInputImage(response, maxBytes);
+    // The timeout also bounds reading the body.
+    return await withTimeout(timeoutMs, async (signal) =>
+      readInputImage(await fetchFn(url, { headers: { accept: 'image/*' }, signal }), maxBytes),
+    );
   } catch (err) {
     return `could not be downloaded (${String(err)})`;
-  } finally {
-    clearTimeout(timer);
   }
 }
