@@ -37,6 +37,8 @@ interface LedgerRow extends Record<string, SqlStorageValue> {
  */
 export class AccountDO extends DurableObject<Env> {
   #sql: SqlStorage;
+  /** The sweep alarm is known to be set; saves a storage read on every reservation. */
+  #sweepArmed = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -138,8 +140,9 @@ export class AccountDO extends DurableObject<Env> {
       this.#append('reserve', price, balance, taskId, null);
       return { ok: true, balance };
     });
-    if (result.ok && (await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + STALE_RESERVATION_MS);
+    if (result.ok && !this.#sweepArmed) {
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + STALE_RESERVATION_MS);
+      this.#sweepArmed = true;
     }
     return result;
   }
@@ -245,16 +248,23 @@ export class AccountDO extends DurableObject<Env> {
    * became of it; tasks still running are left alone.
    */
   override async alarm(): Promise<void> {
+    // Until this run re-arms it, there is no alarm: a reservation meanwhile must set one.
+    this.#sweepArmed = false;
     const cutoff = new Date(Date.now() - STALE_RESERVATION_MS).toISOString();
     const stale = this.#sql
       .exec<{ task_id: string }>('SELECT task_id FROM open_reservations WHERE created_at <= ?', cutoff)
       .toArray();
     for (const { task_id } of stale) {
-      const task = this.env.TASKS.get(this.env.TASKS.idFromName(task_id));
-      const fate = await task.billingOutcome();
-      if (fate) this.resolve(task_id, fate.charge);
+      try {
+        const fate = await this.env.TASKS.get(this.env.TASKS.idFromName(task_id)).billingOutcome();
+        if (fate) this.resolve(task_id, fate.charge);
+      } catch (err) {
+        // One unreachable task must not stop the sweep of the others; it is asked again next time.
+        console.error(JSON.stringify({ level: 'error', task_id, sweep: String(err) }));
+      }
     }
     const remaining = this.#sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM open_reservations').one().n;
+    this.#sweepArmed = remaining > 0;
     if (remaining > 0) await this.ctx.storage.setAlarm(Date.now() + SWEEP_INTERVAL_MS);
   }
 }
