@@ -1,9 +1,9 @@
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { accountStub, type AccountDO } from '../../src/billing/account.do';
+import { accountStub } from '../../src/billing/account.do';
 import { newTaskId } from '../../src/ids';
-import { taskStub, type TaskDO } from '../../src/tasks/task.do';
+import { taskStub } from '../../src/tasks/task.do';
 import { api, createTask, customer, INTERNAL, newAccountId, topUp, waitForTask } from '../helpers';
 
 interface Ledger {
@@ -23,7 +23,7 @@ describe('exactly once', () => {
     const task = taskStub(env, task_id);
 
     // Replay the end of the task's life as if the alarm had died after paying but before saving it.
-    await runInDurableObject(task, async (_instance: TaskDO, state) => {
+    await runInDurableObject(task, async (_instance, state) => {
       const record = await state.storage.get<{ billing: { done: boolean; next_at: number | null } }>('task');
       expect(record!.billing.done).toBe(true);
       record!.billing.done = false;
@@ -66,7 +66,7 @@ describe('the reservation sweep', () => {
     expect((await account.reserve(accountId, orphan, 5)).ok).toBe(true);
 
     // Age the reservation past the sweep's threshold instead of waiting for it.
-    await runInDurableObject(account, (_instance: AccountDO, state) => {
+    await runInDurableObject(account, (_instance, state) => {
       state.storage.sql.exec("UPDATE open_reservations SET created_at = '2000-01-01T00:00:00.000Z'");
     });
     expect(await runDurableObjectAlarm(account)).toBe(true);
@@ -87,15 +87,15 @@ describe('the reservation sweep', () => {
     const { auth, accountId } = await customer(undefined, 10);
     const { task_id } = await (await createTask(auth, { model: 'flux-2', prompt: 'A task that lost its alarm [sim:slow=500]' })).json<{ task_id: string }>();
     const task = taskStub(env, task_id);
-    await runInDurableObject(task, async (_instance: TaskDO, state) => {
+    await runInDurableObject(task, async (_instance, state) => {
       await state.storage.deleteAlarm();
     });
     const account = accountStub(env, accountId);
-    await runInDurableObject(account, (_instance: AccountDO, state) => {
+    await runInDurableObject(account, (_instance, state) => {
       state.storage.sql.exec("UPDATE open_reservations SET created_at = '2000-01-01T00:00:00.000Z'");
     });
     expect(await runDurableObjectAlarm(account)).toBe(true);
-    const rearmed = await runInDurableObject(task, (_instance: TaskDO, state) => state.storage.getAlarm());
+    const rearmed = await runInDurableObject(task, (_instance, state) => state.storage.getAlarm());
     expect(rearmed).not.toBeNull();
     expect((await waitForTask(auth, task_id)).status).toBe('succeeded');
     expect(await ledger(accountId)).toMatchObject({ balance: 5, reserved: 0 });
@@ -105,7 +105,7 @@ describe('the reservation sweep', () => {
     const { auth, accountId } = await customer(undefined, 10);
     const { task_id } = await (await createTask(auth, { model: 'flux-2', prompt: 'Still working [sim:slow=4000]' })).json<{ task_id: string }>();
     const account = accountStub(env, accountId);
-    await runInDurableObject(account, async (_instance: AccountDO, state) => {
+    await runInDurableObject(account, async (_instance, state) => {
       state.storage.sql.exec("UPDATE open_reservations SET created_at = '2000-01-01T00:00:00.000Z'");
     });
     expect(await runDurableObjectAlarm(account)).toBe(true);

@@ -1,7 +1,7 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { taskStub, type TaskDO } from '../../src/tasks/task.do';
+import { taskStub } from '../../src/tasks/task.do';
 import { accountStub } from '../../src/billing/account.do';
 import { newTaskId } from '../../src/ids';
 import { api, balance, createTask, customer, eventually, INTERNAL, newAccountId, topUp, waitForTask } from '../helpers';
@@ -40,7 +40,7 @@ describe('the task object', () => {
     const { auth } = await customer(undefined, 100);
     const { task_id } = await (await createTask(auth, { model: 'gpt-image-1.5-official', prompt: 'An inline result' })).json<{ task_id: string }>();
     expect((await waitForTask(auth, task_id)).status).toBe('succeeded');
-    const stored = await runInDurableObject(taskStub(env, task_id), async (_instance: TaskDO, state) =>
+    const stored = await runInDurableObject(taskStub(env, task_id), async (_instance, state) =>
       JSON.stringify(await state.storage.get('task')),
     );
     expect(stored).not.toContain('base64');
@@ -54,7 +54,7 @@ describe('the task object', () => {
     const prompt = `Nobody holds the key ${taskId}`;
     const task = taskStub(env, taskId);
     // This object (and only it) runs as if BFL_API_KEY were unset.
-    await runInDurableObject(task, (instance: TaskDO) => {
+    await runInDurableObject(task, (instance) => {
       Object.assign(instance, { env: { ...env, BFL_API_KEY: '' } });
     });
     expect((await accountStub(env, accountId).reserve(accountId, taskId, 5)).ok).toBe(true);
