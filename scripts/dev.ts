@@ -21,6 +21,8 @@ console.log(`provider simulator on ${sim.url} (fault switches: see simulator/fau
 const providers = ['BFL', 'WAVESPEED', 'XAI', 'OPENAI', 'GEMINI', 'IDEOGRAM', 'RECRAFT'];
 const vars: Record<string, string> = {
   ENVIRONMENT: 'development',
+  // Result URLs on the dev server itself, whatever wrangler.toml says for production.
+  PUBLIC_BASE_URL: `http://localhost:${port}`,
   TASK_DEADLINE_SECONDS: '120',
   POLL_INITIAL_MS: '500',
   POLL_MAX_MS: '3000',

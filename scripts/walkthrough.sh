@@ -12,7 +12,7 @@ curl -sf -X POST "$BASE/internal/v1/accounts/$ACCOUNT/credits" -H "Authorization
 TASK=$(curl -sf -X POST "$BASE/api/v1/images/generations" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
   -d '{"model":"flux-2","prompt":"A serene Japanese garden with cherry blossoms, koi pond, and wooden bridge","aspect_ratio":"16:9"}' | json task_id)
 echo "task: $TASK"
-until [ "$(curl -sf "$BASE/api/v1/tasks/$TASK" -H "Authorization: Bearer $KEY" | json status)" = succeeded ]; do sleep 1; done
+until case "$(curl -sf "$BASE/api/v1/tasks/$TASK" -H "Authorization: Bearer $KEY" | json status)" in succeeded|failed|canceled) true;; *) false;; esac; do sleep 1; done
 URL=$(curl -sf "$BASE/api/v1/tasks/$TASK" -H "Authorization: Bearer $KEY" | json output.images.0.url)
 curl -sf -o garden.png "$URL"
 file garden.png 2>/dev/null || ls -l garden.png

@@ -1,10 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { Hono } from 'hono';
 import { DEFAULT_GLOBAL_FAULTS, faultsFromPrompt, type GlobalFaults } from './faults';
 import { renderPromptImage } from './png';
 import { PROVIDERS } from './providers';
-import type { SimKit, SimRequest, SimResponse } from './types';
+import type { SimEnv, SimKit } from './types';
+import { rawBody, receivedHeaders } from './types';
 import { createWebhookReceiver } from './webhook-receiver';
 
 export interface RecordedRequest {
@@ -30,6 +33,8 @@ interface HostedFile {
 }
 
 const MAX_RECORDED = 2000;
+
+const notFound = () => Response.json({ detail: 'Not Found' }, { status: 404 });
 
 /**
  * The provider simulator: one HTTP server speaking every provider's wire protocol (see
@@ -83,91 +88,51 @@ export async function startSimulator(options: { port?: number; host?: string } =
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()),
   };
 
-  const webhooks = createWebhookReceiver(kit.baseUrl, kit.sleep);
-
-  async function admin(req: SimRequest): Promise<SimResponse | null> {
-    const path = req.url.pathname;
-    if (path.startsWith('/__sim/webhooks/')) return webhooks.handle(req);
-    if (path === '/__sim/health') return { status: 200, body: { ok: true } };
-    if (path === '/__sim/faults' && req.method === 'GET') return { status: 200, body: global };
-    if (path === '/__sim/faults' && req.method === 'POST') {
-      global = { ...DEFAULT_GLOBAL_FAULTS, ...(JSON.parse(req.body.toString() || '{}') as Partial<GlobalFaults>) };
-      return { status: 200, body: global };
-    }
-    if (path === '/__sim/reset' && req.method === 'POST') {
+  const app = new Hono<SimEnv>()
+    // Every provider request is recorded, answered or not; the admin routes are not.
+    .use(async (c, next) => {
+      const url = new URL(c.req.url);
+      if (!url.pathname.startsWith('/__sim/')) {
+        recorded.push({
+          at: new Date().toISOString(),
+          method: c.req.method,
+          path: url.pathname,
+          query: Object.fromEntries(url.searchParams),
+          headers: receivedHeaders(c),
+          body: (await rawBody(c)).toString('utf8').slice(0, 20_000),
+        });
+        if (recorded.length > MAX_RECORDED) recorded.splice(0, recorded.length - MAX_RECORDED);
+      }
+      await next();
+    })
+    .route('/__sim/webhooks', createWebhookReceiver(kit.baseUrl, kit.sleep))
+    .all('/__sim/health', () => Response.json({ ok: true }))
+    .get('/__sim/faults', () => Response.json(global))
+    .post('/__sim/faults', async (c) => {
+      global = { ...DEFAULT_GLOBAL_FAULTS, ...(JSON.parse((await c.req.text()) || '{}') as Partial<GlobalFaults>) };
+      return Response.json(global);
+    })
+    .post('/__sim/reset', () => {
       global = { ...DEFAULT_GLOBAL_FAULTS };
       counters.clear();
       recorded.length = 0;
-      return { status: 200, body: { ok: true } };
-    }
-    if (path === '/__sim/requests') {
-      const filter = req.url.searchParams.get('path');
-      return { status: 200, body: recorded.filter((r) => !filter || r.path.includes(filter)) };
-    }
-    const file = path.match(/^\/__sim\/files\/([0-9a-f]+)\.png$/);
-    if (file) {
-      const hosted = files.get(file[1]!);
-      if (!hosted) return { status: 404, body: 'not found' };
-      if (hosted.expires < Date.now()) return { status: 403, body: 'Request has expired' };
-      return {
-        status: 200,
-        headers: { 'content-type': 'image/png' },
-        body: kit.image(hosted.prompt, hosted.width, hosted.height),
-      };
-    }
-    return null;
-  }
-
-  async function route(req: SimRequest): Promise<SimResponse> {
-    if (req.url.pathname.startsWith('/__sim/')) return (await admin(req)) ?? { status: 404, body: { detail: 'Not Found' } };
-    recorded.push({
-      at: new Date().toISOString(),
-      method: req.method,
-      path: req.url.pathname,
-      query: Object.fromEntries(req.url.searchParams),
-      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
-      body: req.body.toString('utf8').slice(0, 20_000),
+      return Response.json({ ok: true });
+    })
+    .all('/__sim/requests', (c) => {
+      const filter = c.req.query('path');
+      return Response.json(recorded.filter((r) => !filter || r.path.includes(filter)));
+    })
+    .all('/__sim/files/:file{[0-9a-f]+\\.png}', (c) => {
+      const hosted = files.get(c.req.param('file').slice(0, -'.png'.length));
+      if (!hosted) return new Response('not found', { status: 404 });
+      if (hosted.expires < Date.now()) return new Response('Request has expired', { status: 403 });
+      return new Response(kit.image(hosted.prompt, hosted.width, hosted.height), { headers: { 'content-type': 'image/png' } });
     });
-    if (recorded.length > MAX_RECORDED) recorded.splice(0, recorded.length - MAX_RECORDED);
-    for (const provider of PROVIDERS) {
-      const response = await provider.handle(req, kit);
-      if (response) return response;
-    }
-    return { status: 404, body: { detail: 'Not Found' } };
-  }
+  for (const provider of PROVIDERS) app.route('/', provider(kit));
+  app.notFound(notFound);
+  app.onError((err) => Response.json({ detail: `simulator error: ${String(err)}` }, { status: 500 }));
 
-  async function onRequest(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of incoming) chunks.push(chunk as Buffer);
-    const req: SimRequest = {
-      method: incoming.method ?? 'GET',
-      url: new URL(incoming.url ?? '/', baseUrl),
-      headers: incoming.headers,
-      body: Buffer.concat(chunks),
-    };
-    let response: SimResponse;
-    try {
-      response = await route(req);
-    } catch (err) {
-      response = { status: 500, body: { detail: `simulator error: ${String(err)}` } };
-    }
-    const body =
-      response.body === undefined
-        ? ''
-        : typeof response.body === 'string' || Buffer.isBuffer(response.body)
-          ? response.body
-          : JSON.stringify(response.body);
-    const headers = { ...response.headers };
-    if (response.body !== undefined && typeof response.body === 'object' && !Buffer.isBuffer(response.body)) {
-      headers['content-type'] ??= 'application/json';
-    }
-    outgoing.writeHead(response.status, headers);
-    outgoing.end(body);
-  }
-
-  const server = createServer((incoming, outgoing) => {
-    onRequest(incoming, outgoing).catch(() => outgoing.destroy());
-  });
+  const server = createServer(getRequestListener(app.fetch));
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

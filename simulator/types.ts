@@ -1,19 +1,12 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { HttpBindings } from '@hono/node-server';
+import type { Context, Hono } from 'hono';
 import type { Faults } from './faults';
 
-export interface SimRequest {
-  method: string;
-  url: URL;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-export interface SimResponse {
-  status: number;
-  headers?: Record<string, string>;
-  /** Objects are sent as JSON. */
-  body?: string | Buffer | object;
-}
+/**
+ * The simulator's Hono environment. Node's own request stays reachable because recordings must show
+ * headers as they arrived (arrival order, repeats joined), which a `Headers` object does not keep.
+ */
+export type SimEnv = { Bindings: HttpBindings };
 
 /** What every provider module can use: jobs, faults, images, and the simulator's own URL. */
 export interface SimKit {
@@ -28,18 +21,28 @@ export interface SimKit {
   sleep(ms: number): Promise<void>;
 }
 
-/** One provider's wire protocol: answers the requests it owns, null for the rest. */
-export interface SimProvider {
-  id: string;
-  handle(req: SimRequest, kit: SimKit): Promise<SimResponse | null> | SimResponse | null;
+/**
+ * One provider's wire protocol: a Hono app with its API's routes only. A route shared with another
+ * provider (`POST /v1/images/generations`) passes requests that are not its own on with `next()`.
+ */
+export type SimProvider = (kit: SimKit) => Hono<SimEnv>;
+
+/** The request body as sent (Hono caches it, so every reader sees the same bytes). */
+export async function rawBody(c: Context): Promise<Buffer> {
+  return Buffer.from(await c.req.arrayBuffer());
 }
 
-/** Parses a JSON body, or returns null. */
-export function jsonBody(req: SimRequest): Record<string, unknown> | null {
+/** Parses a JSON object body, or returns null. */
+export async function jsonBody(c: Context): Promise<Record<string, unknown> | null> {
   try {
-    const value: unknown = JSON.parse(req.body.toString('utf8'));
+    const value: unknown = JSON.parse((await rawBody(c)).toString('utf8'));
     return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
   } catch {
     return null;
   }
+}
+
+/** The request headers as Node received them: lower-case names in arrival order, repeats joined. */
+export function receivedHeaders(c: Context<SimEnv>): Record<string, string> {
+  return Object.fromEntries(Object.entries(c.env.incoming.headers).map(([k, v]) => [k, String(v)]));
 }

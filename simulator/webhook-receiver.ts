@@ -1,4 +1,6 @@
-import type { SimRequest, SimResponse } from './types';
+import { Hono, type Context } from 'hono';
+import type { SimEnv } from './types';
+import { rawBody, receivedHeaders } from './types';
 
 /** One request a named receiver got, exactly as it arrived, with what it answered. */
 export interface RecordedDelivery {
@@ -26,10 +28,10 @@ const MAX_RECEIVERS = 1000;
  *
  * `/__sim/reset` leaves receivers alone, so a test resetting faults cannot wipe another's deliveries.
  */
-export function createWebhookReceiver(baseUrl: () => string, sleep: (ms: number) => Promise<void>) {
+export function createWebhookReceiver(baseUrl: () => string, sleep: (ms: number) => Promise<void>): Hono<SimEnv> {
   const receivers = new Map<string, RecordedDelivery[]>();
 
-  async function receive(name: string, req: SimRequest): Promise<SimResponse> {
+  async function receive(c: Context<SimEnv>, name: string): Promise<Response> {
     let deliveries = receivers.get(name);
     if (!deliveries) {
       deliveries = [];
@@ -37,38 +39,33 @@ export function createWebhookReceiver(baseUrl: () => string, sleep: (ms: number)
       const oldest = receivers.keys().next().value;
       if (receivers.size > MAX_RECEIVERS && oldest !== undefined) receivers.delete(oldest);
     }
-    const params = req.url.searchParams;
     const attempt = deliveries.length + 1;
-    const fail = Number(params.get('fail') ?? 0);
-    const fixed = params.get('status');
+    const fail = Number(c.req.query('fail') ?? 0);
+    const fixed = c.req.query('status');
     const answered = attempt <= fail ? 500 : fixed ? Number(fixed) : 204;
     deliveries.push({
       at: new Date().toISOString(),
       attempt,
-      headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
-      body: req.body.toString('utf8'),
+      headers: receivedHeaders(c),
+      body: (await rawBody(c)).toString('utf8'),
       answered,
     });
-    const delay = Number(params.get('delay') ?? 0);
+    const delay = Number(c.req.query('delay') ?? 0);
     if (delay > 0) await sleep(delay);
+    // The Fetch API refuses a body with these statuses (Node never sent one for 204 and 304 either).
+    if (answered === 204 || answered === 205 || answered === 304) return new Response(null, { status: answered });
     const headers: Record<string, string> =
       answered >= 300 && answered < 400 ? { location: `${baseUrl()}/__sim/webhooks/${name}-redirected` } : {};
-    return { status: answered, headers, body: answered === 204 ? undefined : { received: attempt } };
+    return Response.json({ received: attempt }, { status: answered, headers });
   }
 
-  return {
-    /** Answers `/__sim/webhooks/<name>` requests; null for any other path. */
-    async handle(req: SimRequest): Promise<SimResponse | null> {
-      const match = req.url.pathname.match(/^\/__sim\/webhooks\/([\w-]{1,128})$/);
-      if (!match) return null;
-      const name = match[1]!;
-      if (req.method === 'POST') return receive(name, req);
-      if (req.method === 'GET') return { status: 200, body: { deliveries: receivers.get(name) ?? [] } };
-      if (req.method === 'DELETE') {
-        receivers.delete(name);
-        return { status: 204 };
-      }
-      return { status: 405, headers: { allow: 'GET, POST, DELETE' }, body: { detail: 'Method Not Allowed' } };
-    },
-  };
+  const NAME = '/:name{[\\w-]{1,128}}';
+  return new Hono<SimEnv>()
+    .post(NAME, (c) => receive(c, c.req.param('name')))
+    .get(NAME, (c) => Response.json({ deliveries: receivers.get(c.req.param('name')) ?? [] }))
+    .delete(NAME, (c) => {
+      receivers.delete(c.req.param('name'));
+      return new Response(null, { status: 204 });
+    })
+    .all(NAME, () => Response.json({ detail: 'Method Not Allowed' }, { status: 405, headers: { allow: 'GET, POST, DELETE' } }));
 }

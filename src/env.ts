@@ -10,7 +10,7 @@ export interface Env {
 
   /** `production` or `development`; development allows loopback callback and input URLs. */
   ENVIRONMENT: string;
-  /** Origin used in result-image URLs; empty means the origin of the creating request. */
+  /** Origin of result-image URLs (`https://…`); required outside development, where empty means the request's origin. */
   PUBLIC_BASE_URL: string;
   TASK_DEADLINE_SECONDS: string;
   POLL_INITIAL_MS: string;

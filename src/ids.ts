@@ -17,6 +17,7 @@ export function randomBase62(length: number): string {
 
 export const TASK_ID_PATTERN = /^task_[0-9A-Za-z]{22}$/;
 export const FILE_ID_PATTERN = /^img_[0-9A-Za-z]{32}$/;
+export const KEY_ID_PATTERN = /^key_[0-9A-Za-z]{16}$/;
 
 export const newTaskId = (): string => `task_${randomBase62(22)}`;
 export const newFileId = (): string => `img_${randomBase62(32)}`;

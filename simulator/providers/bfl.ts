@@ -1,4 +1,5 @@
-import type { SimProvider, SimResponse } from '../types';
+import { Hono, type MiddlewareHandler } from 'hono';
+import type { SimEnv, SimKit, SimProvider } from '../types';
 import { jsonBody } from '../types';
 
 /**
@@ -19,103 +20,92 @@ interface BflJob {
 }
 
 const jobs = new Map<string, BflJob>();
-const ENDPOINTS = new Set(['flux-2-pro', 'flux-2-flex', 'flux-2-max']);
 const MAX_PIXELS = 4 * 1024 * 1024;
 
-const unprocessable = (field: string, msg: string): SimResponse => ({
-  status: 422,
-  body: { detail: [{ loc: ['body', field], msg, type: 'value_error' }] },
-});
+const unprocessable = (field: string, msg: string): Response =>
+  Response.json({ detail: [{ loc: ['body', field], msg, type: 'value_error' }] }, { status: 422 });
 
-export const bfl: SimProvider = {
-  id: 'bfl',
-  handle(req, kit) {
-    const path = req.url.pathname;
-    const submit = path.match(/^\/v1\/([\w-]+)$/);
-    const isSubmit = req.method === 'POST' && submit && ENDPOINTS.has(submit[1]!);
-    const isPoll = req.method === 'GET' && path === '/v1/get_result';
-    if (!isSubmit && !isPoll) return null;
-    if (!req.headers['x-key']) return { status: 403, body: { detail: 'Not authenticated - Invalid Authentication' } };
-
-    if (isPoll) {
-      const job = jobs.get(req.url.searchParams.get('id') ?? '');
-      if (!job) return { status: 200, body: { id: req.url.searchParams.get('id'), status: 'Task not found', result: null } };
-      const now = Date.now();
-      if (job.outcome === 'hang' || now < job.ready_at) {
-        const progress = job.outcome === 'hang' ? 0.5 : Math.min(0.99, 1 - (job.ready_at - now) / 10_000);
-        return { status: 200, body: { id: job.id, status: 'Pending', result: null, progress, details: null } };
-      }
-      switch (job.outcome) {
-        case 'ready':
-          job.sample ??= kit.hostedImage(job.prompt, job.width, job.height, 10 * 60_000);
-          return {
-            status: 200,
-            body: {
-              id: job.id,
-              status: 'Ready',
-              result: { sample: job.sample, prompt: job.prompt, seed: 42, start_time: job.ready_at / 1000, end_time: now / 1000, duration: 0 },
-              progress: 1,
-              details: null,
-            },
-          };
-        case 'request_moderated':
-          return { status: 200, body: { id: job.id, status: 'Request Moderated', result: null, details: { 'Moderation Reasons': ['Derivative Works Filter'] } } };
-        case 'content_moderated':
-          return { status: 200, body: { id: job.id, status: 'Content Moderated', result: null, details: { 'Moderation Reasons': ['NSFW'] } } };
-        default:
-          return { status: 200, body: { id: job.id, status: 'Error', result: null, details: { error: 'Internal generation error' } } };
-      }
-    }
-
-    const body = jsonBody(req);
-    if (!body) return { status: 422, body: { detail: [{ loc: ['body'], msg: 'Invalid JSON', type: 'json_invalid' }] } };
-    const prompt = body.prompt;
-    if (typeof prompt !== 'string' || prompt.length === 0) return unprocessable('prompt', 'Field required');
-    const width = (body.width as number | undefined) ?? 1024;
-    const height = (body.height as number | undefined) ?? 1024;
-    for (const [field, value] of [['width', width], ['height', height]] as const) {
-      if (!Number.isInteger(value) || value < 64) return unprocessable(field, 'Input should be greater than or equal to 64');
-      if (value % 16 !== 0) return unprocessable(field, 'Input should be a multiple of 16');
-    }
-    if (width * height > MAX_PIXELS) return unprocessable('width', 'Image exceeds 4 megapixels');
-    for (const key of Object.keys(body).filter((k) => k.startsWith('input_image'))) {
-      if (!/^input_image(_[2-8])?$/.test(key)) return unprocessable(key, 'Extra inputs are not permitted');
-      if (typeof body[key] !== 'string') return unprocessable(key, 'Input should be a valid string');
-    }
-
-    const faults = kit.faults('bfl', prompt);
-    if (faults.no_credit) return { status: 402, body: { detail: 'Insufficient credits' } };
-    if (faults.fail_http) {
-      const status = faults.http_status!;
-      return {
-        status,
-        headers: status === 429 ? { 'retry-after': '1' } : ({} as Record<string, string>),
-        body: { detail: status === 429 ? 'Too many active tasks' : 'Service temporarily unavailable' },
-      };
-    }
-    const id = kit.newId();
-    const job: BflJob = {
-      id,
-      prompt,
-      width,
-      height,
-      ready_at: Date.now() + faults.latency_ms,
-      outcome: faults.hang
-        ? 'hang'
-        : faults.moderate
-          ? 'request_moderated'
-          : faults.moderate_output
-            ? 'content_moderated'
-            : faults.fail
-              ? 'error'
-              : 'ready',
-    };
-    jobs.set(id, job);
-    if (jobs.size > 50_000) jobs.delete(jobs.keys().next().value!);
-    const megapixels = (width * height) / 1_000_000;
-    return {
-      status: 200,
-      body: { id, polling_url: `${kit.baseUrl()}/v1/get_result?id=${id}`, cost: 3 + megapixels, input_mp: 0, output_mp: megapixels },
-    };
-  },
+const keyed: MiddlewareHandler<SimEnv> = async (c, next) => {
+  if (!c.req.header('x-key')) return Response.json({ detail: 'Not authenticated - Invalid Authentication' }, { status: 403 });
+  await next();
 };
+
+function poll(id: string | null, kit: SimKit): Response {
+  const job = jobs.get(id ?? '');
+  if (!job) return Response.json({ id, status: 'Task not found', result: null });
+  const now = Date.now();
+  if (job.outcome === 'hang' || now < job.ready_at) {
+    const progress = job.outcome === 'hang' ? 0.5 : Math.min(0.99, 1 - (job.ready_at - now) / 10_000);
+    return Response.json({ id: job.id, status: 'Pending', result: null, progress, details: null });
+  }
+  switch (job.outcome) {
+    case 'ready':
+      job.sample ??= kit.hostedImage(job.prompt, job.width, job.height, 10 * 60_000);
+      return Response.json({
+        id: job.id,
+        status: 'Ready',
+        result: { sample: job.sample, prompt: job.prompt, seed: 42, start_time: job.ready_at / 1000, end_time: now / 1000, duration: 0 },
+        progress: 1,
+        details: null,
+      });
+    case 'request_moderated':
+      return Response.json({ id: job.id, status: 'Request Moderated', result: null, details: { 'Moderation Reasons': ['Derivative Works Filter'] } });
+    case 'content_moderated':
+      return Response.json({ id: job.id, status: 'Content Moderated', result: null, details: { 'Moderation Reasons': ['NSFW'] } });
+    default:
+      return Response.json({ id: job.id, status: 'Error', result: null, details: { error: 'Internal generation error' } });
+  }
+}
+
+function submit(body: Record<string, unknown> | null, kit: SimKit): Response {
+  if (!body) return Response.json({ detail: [{ loc: ['body'], msg: 'Invalid JSON', type: 'json_invalid' }] }, { status: 422 });
+  const prompt = body.prompt;
+  if (typeof prompt !== 'string' || prompt.length === 0) return unprocessable('prompt', 'Field required');
+  const width = (body.width as number | undefined) ?? 1024;
+  const height = (body.height as number | undefined) ?? 1024;
+  for (const [field, value] of [['width', width], ['height', height]] as const) {
+    if (!Number.isInteger(value) || value < 64) return unprocessable(field, 'Input should be greater than or equal to 64');
+    if (value % 16 !== 0) return unprocessable(field, 'Input should be a multiple of 16');
+  }
+  if (width * height > MAX_PIXELS) return unprocessable('width', 'Image exceeds 4 megapixels');
+  for (const key of Object.keys(body).filter((k) => k.startsWith('input_image'))) {
+    if (!/^input_image(_[2-8])?$/.test(key)) return unprocessable(key, 'Extra inputs are not permitted');
+    if (typeof body[key] !== 'string') return unprocessable(key, 'Input should be a valid string');
+  }
+
+  const faults = kit.faults('bfl', prompt);
+  if (faults.no_credit) return Response.json({ detail: 'Insufficient credits' }, { status: 402 });
+  if (faults.fail_http) {
+    const status = faults.http_status!;
+    return Response.json(
+      { detail: status === 429 ? 'Too many active tasks' : 'Service temporarily unavailable' },
+      { status, headers: status === 429 ? { 'retry-after': '1' } : {} },
+    );
+  }
+  const id = kit.newId();
+  const job: BflJob = {
+    id,
+    prompt,
+    width,
+    height,
+    ready_at: Date.now() + faults.latency_ms,
+    outcome: faults.hang
+      ? 'hang'
+      : faults.moderate
+        ? 'request_moderated'
+        : faults.moderate_output
+          ? 'content_moderated'
+          : faults.fail
+            ? 'error'
+            : 'ready',
+  };
+  jobs.set(id, job);
+  if (jobs.size > 50_000) jobs.delete(jobs.keys().next().value!);
+  const megapixels = (width * height) / 1_000_000;
+  return Response.json({ id, polling_url: `${kit.baseUrl()}/v1/get_result?id=${id}`, cost: 3 + megapixels, input_mp: 0, output_mp: megapixels });
+}
+
+export const bfl: SimProvider = (kit) =>
+  new Hono<SimEnv>()
+    .post('/v1/:endpoint{flux-2-(?:pro|flex|max)}', keyed, async (c) => submit(await jsonBody(c), kit))
+    .get('/v1/get_result', keyed, (c) => poll(c.req.query('id') ?? null, kit));

@@ -1,5 +1,6 @@
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { forEndpoint } from '../faults';
-import type { SimKit, SimProvider, SimRequest, SimResponse } from '../types';
+import type { SimEnv, SimKit, SimProvider } from '../types';
 
 /**
  * Ideogram, `Api-Key` header, multipart/form-data bodies (urlencoded → 415):
@@ -18,9 +19,8 @@ import type { SimKit, SimProvider, SimRequest, SimResponse } from '../types';
  * Fault keys for `[sim:only=…]`: `ideogram_v3`, `ideogram_v4_sync`, `ideogram_v4_async`.
  */
 interface Part {
-  name: string;
+  /** Null for a plain field, the file name for a file. */
   filename: string | null;
-  contentType: string | null;
   data: Buffer;
 }
 
@@ -71,39 +71,30 @@ const HANG_MS = 10 * 60_000;
 
 const generations = new Map<string, Generation>();
 
-const problem = (status: number, title: string, detail: string): SimResponse => ({
-  status,
-  headers: { 'content-type': 'application/problem+json' },
-  body: { type: 'about:blank', title, detail, status },
-});
-const badRequest = (detail: string): SimResponse => problem(400, 'Bad Request', detail);
+const problem = (
+  status: number,
+  title: string,
+  detail: string,
+  headers: Record<string, string> = { 'content-type': 'application/problem+json' },
+): Response => Response.json({ type: 'about:blank', title, detail, status }, { status, headers });
+const badRequest = (detail: string): Response => problem(400, 'Bad Request', detail);
 
-/** Splits a multipart/form-data body into its parts (enough of RFC 7578 for our adapter and curl). */
-function parseMultipart(req: SimRequest): Form | null {
-  const boundary = String(req.headers['content-type'] ?? '').match(/boundary=(?:"([^"]+)"|([^;]+))/i);
-  if (!boundary) return null;
-  const delimiter = Buffer.from(`--${boundary[1] ?? boundary[2]}`);
+/** The form's parts by name, in order; null when the body is not a readable multipart form. */
+async function readForm(c: Context): Promise<Form | null> {
+  let fields: Record<string, string | File | (string | File)[]>;
+  try {
+    fields = await c.req.parseBody({ all: true });
+  } catch {
+    return null;
+  }
   const form: Form = new Map();
-  let at = req.body.indexOf(delimiter);
-  while (at !== -1) {
-    const start = at + delimiter.length;
-    if (req.body.subarray(start, start + 2).toString() === '--') break;
-    const next = req.body.indexOf(delimiter, start);
-    if (next === -1) return null;
-    const raw = req.body.subarray(start + 2, next - 2);
-    const split = raw.indexOf('\r\n\r\n');
-    if (split === -1) return null;
-    const head = raw.subarray(0, split).toString('utf8');
-    const name = head.match(/name="([^"]*)"/i)?.[1];
-    if (name === undefined) return null;
-    const part: Part = {
-      name,
-      filename: head.match(/filename="([^"]*)"/i)?.[1] ?? null,
-      contentType: head.match(/content-type:\s*([^\r\n]+)/i)?.[1]?.trim() ?? null,
-      data: raw.subarray(split + 4),
-    };
-    form.set(name, [...(form.get(name) ?? []), part]);
-    at = next;
+  for (const [name, values] of Object.entries(fields)) {
+    const parts = [values].flat().map(async (value): Promise<Part> =>
+      typeof value === 'string'
+        ? { filename: null, data: Buffer.from(value) }
+        : { filename: value.name, data: Buffer.from(await value.arrayBuffer()) },
+    );
+    form.set(name, await Promise.all(parts));
   }
   return form;
 }
@@ -115,14 +106,14 @@ const isImage = (data: Buffer): boolean =>
   data.subarray(0, 2).toString('hex') === 'ffd8' ||
   data.subarray(8, 12).toString() === 'WEBP';
 
-function oneOfField(form: Form, name: string, allowed: readonly string[] | Set<string>): SimResponse | null {
+function oneOfField(form: Form, name: string, allowed: readonly string[] | Set<string>): Response | null {
   const value = text(form, name);
   const ok = value === undefined || (Array.isArray(allowed) ? allowed.includes(value) : (allowed as Set<string>).has(value));
   return ok ? null : badRequest(`'${value}' is not a valid value for '${name}'.`);
 }
 
 /** Validates a v3 form; answers the output resolution, or the error to send. */
-function validateV3(form: Form): { resolution: string; count: number } | SimResponse {
+function validateV3(form: Form): { resolution: string; count: number } | Response {
   const unknown = [...form.keys()].find((k) => !V3_FIELDS.has(k));
   if (unknown) return badRequest(`Additional properties are not allowed ('${unknown}' was unexpected).`);
   const prompt = text(form, 'prompt');
@@ -153,7 +144,7 @@ function validateV3(form: Form): { resolution: string; count: number } | SimResp
   return { resolution, count };
 }
 
-function validateV4(form: Form): { resolution: string; count: number } | SimResponse {
+function validateV4(form: Form): { resolution: string; count: number } | Response {
   const unknown = [...form.keys()].find((k) => !V4_FIELDS.has(k));
   if (unknown) return badRequest(`Additional properties are not allowed ('${unknown}' was unexpected).`);
   if (form.has('text_prompt') === form.has('json_prompt')) return badRequest('Exactly one of text_prompt or json_prompt is required.');
@@ -178,33 +169,35 @@ function images(kit: SimKit, prompt: string, resolution: string, count: number, 
   }));
 }
 
-function failure(status: number): SimResponse {
-  if (status === 429) return { ...problem(429, 'Too Many Requests', 'Too many in-flight requests.'), headers: { 'retry-after': '1' } };
+function failure(status: number): Response {
+  // Sent as plain `application/json` so far; kept so the wire does not change.
+  if (status === 429) return problem(429, 'Too Many Requests', 'Too many in-flight requests.', { 'retry-after': '1' });
   return problem(status, 'Service Unavailable', 'The service is temporarily unavailable.');
 }
 
-async function generate(req: SimRequest, kit: SimKit, route: string): Promise<SimResponse> {
-  if (!String(req.headers['content-type'] ?? '').startsWith('multipart/form-data')) {
+type Endpoint = 'ideogram_v3' | 'ideogram_v4_sync' | 'ideogram_v4_async';
+
+async function generate(c: Context, kit: SimKit, endpoint: Endpoint): Promise<Response> {
+  if (!(c.req.header('content-type') ?? '').startsWith('multipart/form-data')) {
     return problem(415, 'Unsupported Media Type', 'Expected multipart/form-data.');
   }
-  const form = parseMultipart(req);
+  const form = await readForm(c);
   if (!form) return badRequest('Malformed multipart body.');
-  const v3 = route === 'ideogram-v3/generate';
+  const v3 = endpoint === 'ideogram_v3';
   const checked = v3 ? validateV3(form) : validateV4(form);
-  if ('status' in checked) return checked;
+  if (checked instanceof Response) return checked;
   const prompt = text(form, v3 ? 'prompt' : 'text_prompt') ?? text(form, 'json_prompt')!;
-  const endpoint = v3 ? 'ideogram_v3' : route === 'ideogram-v4/generate' ? 'ideogram_v4_sync' : 'ideogram_v4_async';
   const faults = forEndpoint(kit.faults(endpoint, prompt), endpoint);
   const async = endpoint === 'ideogram_v4_async';
   if (faults.hang && !async) await kit.sleep(HANG_MS);
   if (faults.latency_ms > 0 && !async) await kit.sleep(faults.latency_ms);
   if (faults.no_credit) return problem(402, 'Payment Required', 'Insufficient API credits.');
   if (faults.fail_http) return failure(faults.http_status!);
-  if (faults.moderate) return { status: 422, body: { error: 'Prompt or provided image failed the safety checks' } };
+  if (faults.moderate) return Response.json({ error: 'Prompt or provided image failed the safety checks' }, { status: 422 });
   if (!async) {
     if (faults.fail) return problem(500, 'Internal Server Error', 'Image generation failed.');
     const data = images(kit, prompt, checked.resolution, checked.count, !faults.moderate_output);
-    return { status: 200, body: { created: new Date().toISOString(), data } };
+    return Response.json({ created: new Date().toISOString(), data });
   }
   const generation: Generation = {
     id: kit.newId().replaceAll('-', ''),
@@ -216,29 +209,27 @@ async function generate(req: SimRequest, kit: SimKit, route: string): Promise<Si
   };
   generations.set(generation.id, generation);
   if (generations.size > 50_000) generations.delete(generations.keys().next().value!);
-  return { status: 200, body: { generation_id: generation.id } };
+  return Response.json({ generation_id: generation.id });
 }
 
-function pollGeneration(id: string, kit: SimKit): SimResponse {
+function pollGeneration(id: string, kit: SimKit): Response {
   const generation = generations.get(id);
   if (!generation) return problem(404, 'Not Found', `Generation ${id} not found.`);
   const head = { generation_id: generation.id, created: generation.created };
-  if (generation.outcome === 'hang' || Date.now() < generation.ready_at) return { status: 200, body: { ...head, status: 'pending' } };
-  if (generation.outcome === 'failed') return { status: 200, body: { ...head, status: 'failed' } };
+  if (generation.outcome === 'hang' || Date.now() < generation.ready_at) return Response.json({ ...head, status: 'pending' });
+  if (generation.outcome === 'failed') return Response.json({ ...head, status: 'failed' });
   generation.data ??= images(kit, generation.prompt, generation.resolution, 1, generation.outcome === 'completed');
-  return { status: 200, body: { ...head, status: 'completed', response_type: 'url', data: generation.data } };
+  return Response.json({ ...head, status: 'completed', response_type: 'url', data: generation.data });
 }
 
-export const ideogram: SimProvider = {
-  id: 'ideogram',
-  async handle(req, kit) {
-    const path = req.url.pathname;
-    const route = path.match(/^\/v1\/(ideogram-v3\/generate|ideogram-v4\/generate|ideogram-v4\/async\/generate)$/)?.[1];
-    const poll = path.match(/^\/v1\/generations\/([\w-]+)$/)?.[1];
-    const isGenerate = req.method === 'POST' && route !== undefined;
-    const isPoll = req.method === 'GET' && poll !== undefined;
-    if (!isGenerate && !isPoll) return null;
-    if (!req.headers['api-key']) return problem(401, 'Unauthorized', 'No authorization token provided');
-    return isPoll ? pollGeneration(poll!, kit) : generate(req, kit, route!);
-  },
+const keyed: MiddlewareHandler<SimEnv> = async (c, next) => {
+  if (!c.req.header('api-key')) return problem(401, 'Unauthorized', 'No authorization token provided');
+  await next();
 };
+
+export const ideogram: SimProvider = (kit) =>
+  new Hono<SimEnv>()
+    .post('/v1/ideogram-v3/generate', keyed, (c) => generate(c, kit, 'ideogram_v3'))
+    .post('/v1/ideogram-v4/generate', keyed, (c) => generate(c, kit, 'ideogram_v4_sync'))
+    .post('/v1/ideogram-v4/async/generate', keyed, (c) => generate(c, kit, 'ideogram_v4_async'))
+    .get('/v1/generations/:id{[\\w-]+}', keyed, (c) => pollGeneration(c.req.param('id'), kit));

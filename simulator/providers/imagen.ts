@@ -1,5 +1,6 @@
+import { Hono, type Context } from 'hono';
 import { forEndpoint } from '../faults';
-import type { SimProvider, SimResponse } from '../types';
+import type { SimEnv, SimKit, SimProvider } from '../types';
 import { jsonBody } from '../types';
 
 /**
@@ -29,14 +30,11 @@ const PERSON_GENERATION = ['dont_allow', 'allow_adult', 'allow_all'];
 const MIME_TYPES = ['image/png', 'image/jpeg'];
 const HANG_MS = 10 * 60_000;
 
-const googleError = (code: number, status: string, message: string): SimResponse => ({
-  status: code,
-  headers: code === 429 || code === 503 ? { 'retry-after': '1' } : {},
-  body: { error: { code, message, status } },
-});
-const invalid = (message: string): SimResponse => googleError(400, 'INVALID_ARGUMENT', message);
+const googleError = (code: number, status: string, message: string): Response =>
+  Response.json({ error: { code, message, status } }, { status: code, headers: code === 429 || code === 503 ? { 'retry-after': '1' } : {} });
+const invalid = (message: string): Response => googleError(400, 'INVALID_ARGUMENT', message);
 
-function validate(model: string, body: Record<string, unknown>): SimResponse | null {
+function validate(model: string, body: Record<string, unknown>): Response | null {
   const instances = body.instances;
   if (!Array.isArray(instances) || instances.length !== 1) return invalid('Exactly one instance is supported.');
   const prompt = (instances[0] as { prompt?: unknown } | null)?.prompt;
@@ -61,50 +59,48 @@ function validate(model: string, body: Record<string, unknown>): SimResponse | n
   return null;
 }
 
-export const imagen: SimProvider = {
-  id: 'imagen',
-  async handle(req, kit) {
-    const match = req.url.pathname.match(/^\/v1beta\/models\/([^/:]+):predict$/);
-    if (req.method !== 'POST' || !match) return null;
-    const model = decodeURIComponent(match[1]!);
-    if (!req.headers['x-goog-api-key'] && !req.url.searchParams.get('key')) {
-      return googleError(403, 'PERMISSION_DENIED', "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.");
-    }
-    if (!MODELS.has(model)) return googleError(404, 'NOT_FOUND', `models/${model} is not found for API version v1beta, or is not supported for predict.`);
-    const body = jsonBody(req);
-    if (!body) return invalid('Invalid JSON payload received.');
-    const problem = validate(model, body);
-    if (problem) return problem;
+async function predict(c: Context, model: string, kit: SimKit): Promise<Response> {
+  if (!c.req.header('x-goog-api-key') && !c.req.query('key')) {
+    return googleError(403, 'PERMISSION_DENIED', "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.");
+  }
+  if (!MODELS.has(model)) return googleError(404, 'NOT_FOUND', `models/${model} is not found for API version v1beta, or is not supported for predict.`);
+  const body = await jsonBody(c);
+  if (!body) return invalid('Invalid JSON payload received.');
+  const problem = validate(model, body);
+  if (problem) return problem;
 
-    const prompt = (body.instances as { prompt: string }[])[0]!.prompt;
-    const p = (body.parameters ?? {}) as Record<string, unknown>;
-    const faults = forEndpoint(kit.faults('imagen', prompt), 'imagen');
-    if (faults.hang) await kit.sleep(HANG_MS);
-    if (faults.latency_ms > 0) await kit.sleep(faults.latency_ms);
-    if (faults.no_credit) return invalid('Imagen API is only accessible to billed users at this time.');
-    if (faults.fail_http) {
-      const status = faults.http_status!;
-      return status === 429
-        ? googleError(429, 'RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).')
-        : googleError(status, status >= 500 ? 'UNAVAILABLE' : 'FAILED_PRECONDITION', 'The model is overloaded. Please try again later.');
-    }
-    if (faults.fail) return googleError(500, 'INTERNAL', 'Internal error encountered.');
-    if (faults.moderate) {
-      return invalid(
-        'Image generation failed with the following error: The prompt could not be submitted. Your current safety filter threshold prohibited one or more words in this prompt. If you think this was an error, send feedback.',
-      );
-    }
-    const count = Number(p.sampleCount ?? 4);
-    if (faults.moderate_output) {
-      const filtered = p.includeRaiReason === true
-        ? Array.from({ length: count }, () => ({ raiFilteredReason: 'Your current safety filter threshold filtered out the generated image. Support codes: 58061214' }))
-        : [];
-      return { status: 200, body: filtered.length > 0 ? { predictions: filtered } : {} };
-    }
-    const scale = p.sampleImageSize === '2K' ? 2 : 1;
-    const [w, h] = SIZES_1K[String(p.aspectRatio ?? '1:1')]!;
-    const bytes = kit.image(prompt, w * scale, h * scale).toString('base64');
-    const predictions = Array.from({ length: Math.max(0, count - faults.drop) }, () => ({ bytesBase64Encoded: bytes, mimeType: 'image/png' }));
-    return { status: 200, body: { predictions } };
-  },
-};
+  const prompt = (body.instances as { prompt: string }[])[0]!.prompt;
+  const p = (body.parameters ?? {}) as Record<string, unknown>;
+  const faults = forEndpoint(kit.faults('imagen', prompt), 'imagen');
+  if (faults.hang) await kit.sleep(HANG_MS);
+  if (faults.latency_ms > 0) await kit.sleep(faults.latency_ms);
+  if (faults.no_credit) return invalid('Imagen API is only accessible to billed users at this time.');
+  if (faults.fail_http) {
+    const status = faults.http_status!;
+    return status === 429
+      ? googleError(429, 'RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).')
+      : googleError(status, status >= 500 ? 'UNAVAILABLE' : 'FAILED_PRECONDITION', 'The model is overloaded. Please try again later.');
+  }
+  if (faults.fail) return googleError(500, 'INTERNAL', 'Internal error encountered.');
+  if (faults.moderate) {
+    return invalid(
+      'Image generation failed with the following error: The prompt could not be submitted. Your current safety filter threshold prohibited one or more words in this prompt. If you think this was an error, send feedback.',
+    );
+  }
+  const count = Number(p.sampleCount ?? 4);
+  if (faults.moderate_output) {
+    const filtered = p.includeRaiReason === true
+      ? Array.from({ length: count }, () => ({ raiFilteredReason: 'Your current safety filter threshold filtered out the generated image. Support codes: 58061214' }))
+      : [];
+    return Response.json(filtered.length > 0 ? { predictions: filtered } : {});
+  }
+  const scale = p.sampleImageSize === '2K' ? 2 : 1;
+  const [w, h] = SIZES_1K[String(p.aspectRatio ?? '1:1')]!;
+  const bytes = kit.image(prompt, w * scale, h * scale).toString('base64');
+  const predictions = Array.from({ length: Math.max(0, count - faults.drop) }, () => ({ bytesBase64Encoded: bytes, mimeType: 'image/png' }));
+  return Response.json({ predictions });
+}
+
+// Hono has no literal text after a parameter within a segment, so `:predict` is part of the pattern.
+export const imagen: SimProvider = (kit) =>
+  new Hono<SimEnv>().post('/v1beta/models/:call{[^/:]+:predict}', (c) => predict(c, c.req.param('call').slice(0, -':predict'.length), kit));

@@ -1,5 +1,6 @@
+import { Hono, type Context } from 'hono';
 import { forEndpoint } from '../faults';
-import type { SimKit, SimProvider, SimResponse } from '../types';
+import type { SimEnv, SimKit, SimProvider } from '../types';
 import { jsonBody } from '../types';
 
 /**
@@ -33,12 +34,10 @@ const KNOWN = new Set([
 ]);
 const HANG_MS = 10 * 60_000;
 
-const invalid = (message: string, param: string | null, code: string | null = null): SimResponse => ({
-  status: 400,
-  body: { error: { message, type: 'invalid_request_error', param, code } },
-});
+const invalid = (message: string, param: string | null, code: string | null = null): Response =>
+  Response.json({ error: { message, type: 'invalid_request_error', param, code } }, { status: 400 });
 
-function validate(body: Record<string, unknown>, edit: boolean): SimResponse | null {
+function validate(body: Record<string, unknown>, edit: boolean): Response | null {
   for (const key of Object.keys(body)) {
     if (!KNOWN.has(key) || (!edit && (key === 'images' || key === 'mask' || key === 'input_fidelity'))) {
       return invalid(`Unknown parameter: '${key}'.`, key, 'unknown_parameter');
@@ -77,7 +76,7 @@ function validate(body: Record<string, unknown>, edit: boolean): SimResponse | n
 }
 
 /** Fetches each `image_url` like OpenAI does; data URLs are decoded. */
-async function unreadableImage(images: { image_url?: string; file_id?: string }[]): Promise<SimResponse | null> {
+async function unreadableImage(images: { image_url?: string; file_id?: string }[]): Promise<Response | null> {
   for (const [i, ref] of images.entries()) {
     const url = ref.image_url;
     if (url === undefined) continue;
@@ -98,88 +97,72 @@ async function unreadableImage(images: { image_url?: string; file_id?: string }[
   return null;
 }
 
-function failure(status: number): SimResponse {
+function failure(status: number): Response {
   const rateLimited = status === 429;
-  return {
-    status,
-    headers: rateLimited ? { 'retry-after': '1' } : {},
-    body: {
-      error: rateLimited
-        ? { message: 'Rate limit reached for gpt-image-1.5 on images per minute. Please try again in 1s.', type: 'requests', param: null, code: 'rate_limit_exceeded' }
-        : { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: null },
-    },
-  };
+  const error = rateLimited
+    ? { message: 'Rate limit reached for gpt-image-1.5 on images per minute. Please try again in 1s.', type: 'requests', param: null, code: 'rate_limit_exceeded' }
+    : { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: null };
+  return Response.json({ error }, { status, headers: rateLimited ? { 'retry-after': '1' } : {} });
 }
 
-async function generate(body: Record<string, unknown>, kit: SimKit, endpoint: string): Promise<SimResponse> {
+async function generate(body: Record<string, unknown>, kit: SimKit, endpoint: string): Promise<Response> {
   const prompt = String(body.prompt);
   const faults = forEndpoint(kit.faults(endpoint, prompt), endpoint);
   if (faults.hang) await kit.sleep(HANG_MS);
   if (faults.latency_ms > 0) await kit.sleep(faults.latency_ms);
   if (faults.no_credit) {
-    return {
-      status: 429,
-      body: { error: { message: 'You exceeded your current quota, please check your plan and billing details.', type: 'insufficient_quota', param: null, code: 'insufficient_quota' } },
-    };
+    return Response.json(
+      { error: { message: 'You exceeded your current quota, please check your plan and billing details.', type: 'insufficient_quota', param: null, code: 'insufficient_quota' } },
+      { status: 429 },
+    );
   }
   if (faults.fail_http) return failure(faults.http_status!);
   if (faults.fail) return failure(500);
   if (faults.moderate || faults.moderate_output) {
-    return {
-      status: 400,
-      body: {
-        error: {
-          message: 'Your request was rejected by the safety system. If you believe this is an error, contact us at help.openai.com.',
-          type: 'image_generation_user_error',
-          param: null,
-          code: 'moderation_blocked',
-          moderation_details: { moderation_stage: faults.moderate ? 'input' : 'output' },
-        },
-      },
+    const error = {
+      message: 'Your request was rejected by the safety system. If you believe this is an error, contact us at help.openai.com.',
+      type: 'image_generation_user_error',
+      param: null,
+      code: 'moderation_blocked',
+      moderation_details: { moderation_stage: faults.moderate ? 'input' : 'output' },
     };
+    return Response.json({ error }, { status: 400 });
   }
   const size = String(body.size ?? 'auto');
   const [width, height] = SIZES[size]!;
   const n = Number(body.n ?? 1);
   const b64 = kit.image(prompt, width, height).toString('base64');
-  return {
-    status: 200,
-    body: {
-      created: Math.floor(Date.now() / 1000),
-      background: body.background === 'transparent' ? 'transparent' : 'opaque',
-      data: Array.from({ length: n }, () => ({ b64_json: b64 })),
-      output_format: body.output_format ?? 'png',
-      quality: body.quality === undefined || body.quality === 'auto' ? 'medium' : body.quality,
-      size: `${width}x${height}`,
-      usage: { input_tokens: 50, output_tokens: 1056 * n, total_tokens: 50 + 1056 * n, input_tokens_details: { text_tokens: 50, image_tokens: 0 } },
-    },
-  };
+  return Response.json({
+    created: Math.floor(Date.now() / 1000),
+    background: body.background === 'transparent' ? 'transparent' : 'opaque',
+    data: Array.from({ length: n }, () => ({ b64_json: b64 })),
+    output_format: body.output_format ?? 'png',
+    quality: body.quality === undefined || body.quality === 'auto' ? 'medium' : body.quality,
+    size: `${width}x${height}`,
+    usage: { input_tokens: 50, output_tokens: 1056 * n, total_tokens: 50 + 1056 * n, input_tokens_details: { text_tokens: 50, image_tokens: 0 } },
+  });
 }
 
-export const openai: SimProvider = {
-  id: 'openai',
-  async handle(req, kit) {
-    const path = req.url.pathname;
-    const edit = path === '/v1/images/edits';
-    if (req.method !== 'POST' || (!edit && path !== '/v1/images/generations')) return null;
-    const auth = String(req.headers.authorization ?? '');
-    if (!/^Bearer \S+$/.test(auth)) {
-      return {
-        status: 401,
-        body: { error: { message: "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth.", type: 'invalid_request_error', param: null, code: null } },
-      };
-    }
-    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
-      return invalid('This simulator only accepts application/json image requests.', null);
-    }
-    const body = jsonBody(req);
-    if (!body) return invalid('We could not parse the JSON body of your request.', null);
-    const problem = validate(body, edit);
-    if (problem) return problem;
-    if (edit) {
-      const unreadable = await unreadableImage(body.images as { image_url?: string }[]);
-      if (unreadable) return unreadable;
-    }
-    return generate(body, kit, edit ? 'openai_edits' : 'openai_generations');
-  },
-};
+async function answer(c: Context, edit: boolean, kit: SimKit): Promise<Response> {
+  if (!/^Bearer \S+$/.test(c.req.header('authorization') ?? '')) {
+    const message = "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth.";
+    return Response.json({ error: { message, type: 'invalid_request_error', param: null, code: null } }, { status: 401 });
+  }
+  if (!(c.req.header('content-type') ?? '').startsWith('application/json')) {
+    return invalid('This simulator only accepts application/json image requests.', null);
+  }
+  const body = await jsonBody(c);
+  if (!body) return invalid('We could not parse the JSON body of your request.', null);
+  const problem = validate(body, edit);
+  if (problem) return problem;
+  if (edit) {
+    const unreadable = await unreadableImage(body.images as { image_url?: string }[]);
+    if (unreadable) return unreadable;
+  }
+  return generate(body, kit, edit ? 'openai_edits' : 'openai_generations');
+}
+
+export const openai: SimProvider = (kit) =>
+  new Hono<SimEnv>()
+    .post('/v1/images/generations', (c) => answer(c, false, kit))
+    .post('/v1/images/edits', (c) => answer(c, true, kit));

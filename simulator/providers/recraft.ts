@@ -1,5 +1,6 @@
+import { Hono } from 'hono';
 import { forEndpoint } from '../faults';
-import type { SimProvider, SimRequest, SimResponse } from '../types';
+import type { SimEnv, SimKit, SimProvider } from '../types';
 import { jsonBody } from '../types';
 
 /**
@@ -24,12 +25,9 @@ const FIELDS = ['prompt', 'model', 'n', 'size', 'response_format', 'controls', '
 const URL_TTL_MS = 24 * 3600_000;
 const HANG_MS = 10 * 60_000;
 
-const json = (status: number, code: string, message: string, headers: Record<string, string> = {}): SimResponse => ({
-  status,
-  headers,
-  body: { code, message },
-});
-const text = (status: number, body: string): SimResponse => ({ status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body });
+const json = (status: number, code: string, message: string): Response => Response.json({ code, message }, { status });
+const text = (status: number, body: string, headers: Record<string, string> = {}): Response =>
+  new Response(body, { status, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers } });
 
 /** Waits without keeping the process alive, so a hung request cannot block shutdown. */
 const idle = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
@@ -42,7 +40,7 @@ function sizeOf(value: unknown): [number, number] | null {
   return [width!, height!];
 }
 
-function problemOf(body: Record<string, unknown>): SimResponse | null {
+function problemOf(body: Record<string, unknown>): Response | null {
   const extra = Object.keys(body).find((key) => !FIELDS.includes(key));
   if (extra === 'style' || extra === 'substyle' || extra === 'negative_prompt') {
     return json(400, 'unsupported_parameter', `${extra} is not supported by model ${String(body.model)}`);
@@ -60,47 +58,43 @@ function problemOf(body: Record<string, unknown>): SimResponse | null {
   return null;
 }
 
-function owns(req: SimRequest): Record<string, unknown> | null {
-  if (req.method !== 'POST' || req.url.pathname !== '/v1/images/generations') return null;
-  const body = jsonBody(req);
-  return body && typeof body.model === 'string' && body.model.startsWith('recraft') ? body : null;
+async function generate(body: Record<string, unknown>, authorization: string, kit: SimKit): Promise<Response> {
+  if (!/^Bearer \S+$/.test(authorization)) return text(401, 'request unauthorized');
+  const problem = problemOf(body);
+  if (problem) return problem;
+
+  const prompt = body.prompt as string;
+  const faults = forEndpoint(kit.faults('recraft', prompt), 'recraft');
+  if (faults.no_credit) return json(402, 'not_enough_credits', 'Not enough API units to perform the operation, please top up');
+  if (faults.fail_http) {
+    const status = faults.http_status!;
+    return status === 429
+      ? text(429, 'too many requests', { 'retry-after': '1' })
+      : text(status, status >= 500 ? 'internal server error' : 'bad request');
+  }
+  if (faults.hang) await idle(HANG_MS);
+  if (faults.latency_ms > 0) await kit.sleep(faults.latency_ms);
+  if (faults.fail) return text(500, 'internal server error');
+  if (faults.moderate) return json(400, 'inappropriate_content', 'The prompt was flagged as inappropriate (NSFW) content');
+
+  const n = (body.n as number | undefined) ?? 1;
+  const [width, height] = sizeOf(body.size)!;
+  const data = faults.moderate_output
+    ? []
+    : Array.from({ length: n }, (_, i) => {
+        const picture = n === 1 ? prompt : `${prompt} #${i + 1}`;
+        const image =
+          body.response_format === 'b64_json'
+            ? { b64_json: kit.image(picture, width, height).toString('base64') }
+            : { url: kit.hostedImage(picture, width, height, URL_TTL_MS) };
+        return { image_id: kit.newId(), ...image };
+      });
+  return Response.json({ created: Math.floor(Date.now() / 1000), credits: 40 * n, data });
 }
 
-export const recraft: SimProvider = {
-  id: 'recraft',
-  async handle(req, kit) {
-    const body = owns(req);
-    if (!body) return null;
-    if (!/^Bearer \S+$/.test(String(req.headers.authorization ?? ''))) return text(401, 'request unauthorized');
-    const problem = problemOf(body);
-    if (problem) return problem;
-
-    const prompt = body.prompt as string;
-    const faults = forEndpoint(kit.faults('recraft', prompt), 'recraft');
-    if (faults.no_credit) return json(402, 'not_enough_credits', 'Not enough API units to perform the operation, please top up');
-    if (faults.fail_http) {
-      const status = faults.http_status!;
-      return status === 429
-        ? { ...text(429, 'too many requests'), headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1' } }
-        : text(status, status >= 500 ? 'internal server error' : 'bad request');
-    }
-    if (faults.hang) await idle(HANG_MS);
-    if (faults.latency_ms > 0) await kit.sleep(faults.latency_ms);
-    if (faults.fail) return text(500, 'internal server error');
-    if (faults.moderate) return json(400, 'inappropriate_content', 'The prompt was flagged as inappropriate (NSFW) content');
-
-    const n = (body.n as number | undefined) ?? 1;
-    const [width, height] = sizeOf(body.size)!;
-    const data = faults.moderate_output
-      ? []
-      : Array.from({ length: n }, (_, i) => {
-          const picture = n === 1 ? prompt : `${prompt} #${i + 1}`;
-          const image =
-            body.response_format === 'b64_json'
-              ? { b64_json: kit.image(picture, width, height).toString('base64') }
-              : { url: kit.hostedImage(picture, width, height, URL_TTL_MS) };
-          return { image_id: kit.newId(), ...image };
-        });
-    return { status: 200, body: { created: Math.floor(Date.now() / 1000), credits: 40 * n, data } };
-  },
-};
+export const recraft: SimProvider = (kit) =>
+  new Hono<SimEnv>().post('/v1/images/generations', async (c, next) => {
+    const body = await jsonBody(c);
+    if (!body || typeof body.model !== 'string' || !body.model.startsWith('recraft')) return next();
+    return generate(body, c.req.header('authorization') ?? '', kit);
+  });

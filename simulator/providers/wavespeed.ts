@@ -1,5 +1,6 @@
+import { Hono, type Context } from 'hono';
 import { forEndpoint } from '../faults';
-import type { SimKit, SimProvider, SimResponse } from '../types';
+import type { SimEnv, SimKit, SimProvider } from '../types';
 import { jsonBody } from '../types';
 
 /**
@@ -119,11 +120,8 @@ const MODELS: Record<string, ModelSpec> = {
   'wavespeed-ai/hunyuan-image-3-instruct/edit': hunyuanImage3(true),
 };
 
-const failure = (status: number, message: string, headers: Record<string, string> = {}): SimResponse => ({
-  status,
-  headers,
-  body: { code: status, message },
-});
+const failure = (status: number, message: string, headers: Record<string, string> = {}): Response =>
+  Response.json({ code: status, message }, { status, headers });
 
 /** The fields every answer about a prediction has, as they are while it runs. */
 function basics(p: Prediction, kit: SimKit) {
@@ -164,57 +162,61 @@ function view(p: Prediction, kit: SimKit, now: number): Record<string, unknown> 
   }
 }
 
-export const wavespeed: SimProvider = {
-  id: 'wavespeed',
-  handle(req, kit) {
-    const path = req.url.pathname;
-    if (!path.startsWith('/api/v3/')) return null;
-    if (!/^Bearer \S+$/.test(String(req.headers.authorization ?? ''))) return failure(401, 'Unauthorized: invalid authentication');
+function poll(id: string, kit: SimKit): Response {
+  const prediction = predictions.get(id);
+  if (!prediction) return failure(404, 'prediction not found');
+  return Response.json({ code: 200, message: 'success', data: view(prediction, kit, Date.now()) });
+}
 
-    const result = path.match(/^\/api\/v3\/predictions\/([^/]+)(?:\/result)?$/);
-    if (req.method === 'GET' && result) {
-      const prediction = predictions.get(decodeURIComponent(result[1]!));
-      if (!prediction) return failure(404, 'prediction not found');
-      return { status: 200, body: { code: 200, message: 'success', data: view(prediction, kit, Date.now()) } };
-    }
-    if (req.method !== 'POST') return failure(405, 'method not allowed');
+async function submit(c: Context, model: string, kit: SimKit): Promise<Response> {
+  const spec = MODELS[model];
+  if (!spec) return failure(404, `model ${model} not found`);
+  const input = await jsonBody(c);
+  if (!input) return failure(400, 'request body must be a JSON object');
+  const checked = spec(input);
+  if (typeof checked === 'string') return failure(400, checked);
 
-    const model = path.slice('/api/v3/'.length);
-    const spec = MODELS[model];
-    if (!spec) return failure(404, `model ${model} not found`);
-    const input = jsonBody(req);
-    if (!input) return failure(400, 'request body must be a JSON object');
-    const checked = spec(input);
-    if (typeof checked === 'string') return failure(400, checked);
+  const prompt = input.prompt as string;
+  const faults = forEndpoint(kit.faults('wavespeed', prompt), 'wavespeed');
+  if (faults.no_credit) return failure(400, 'Insufficient balance, please top up your account.');
+  if (faults.fail_http) {
+    const status = faults.http_status!;
+    return failure(status, status === 429 ? 'Too many requests' : 'Service temporarily unavailable', status === 429 ? { 'retry-after': '1' } : {});
+  }
+  const id = kit.newId().replaceAll('-', '');
+  const now = Date.now();
+  const prediction: Prediction = {
+    id,
+    model,
+    prompt,
+    ...checked,
+    created_at: new Date(now).toISOString(),
+    ready_at: now + faults.latency_ms,
+    outcome: faults.hang
+      ? 'hang'
+      : faults.moderate
+        ? 'request_moderated'
+        : faults.moderate_output
+          ? 'output_moderated'
+          : faults.fail
+            ? 'error'
+            : 'ready',
+  };
+  predictions.set(id, prediction);
+  if (predictions.size > 50_000) predictions.delete(predictions.keys().next().value!);
+  return Response.json({ code: 200, message: 'success', data: { ...basics(prediction, kit), status: 'created' } });
+}
 
-    const prompt = input.prompt as string;
-    const faults = forEndpoint(kit.faults('wavespeed', prompt), 'wavespeed');
-    if (faults.no_credit) return failure(400, 'Insufficient balance, please top up your account.');
-    if (faults.fail_http) {
-      const status = faults.http_status!;
-      return failure(status, status === 429 ? 'Too many requests' : 'Service temporarily unavailable', status === 429 ? { 'retry-after': '1' } : {});
-    }
-    const id = kit.newId().replaceAll('-', '');
-    const now = Date.now();
-    const prediction: Prediction = {
-      id,
-      model,
-      prompt,
-      ...checked,
-      created_at: new Date(now).toISOString(),
-      ready_at: now + faults.latency_ms,
-      outcome: faults.hang
-        ? 'hang'
-        : faults.moderate
-          ? 'request_moderated'
-          : faults.moderate_output
-            ? 'output_moderated'
-            : faults.fail
-              ? 'error'
-              : 'ready',
-    };
-    predictions.set(id, prediction);
-    if (predictions.size > 50_000) predictions.delete(predictions.keys().next().value!);
-    return { status: 200, body: { code: 200, message: 'success', data: { ...basics(prediction, kit), status: 'created' } } };
-  },
-};
+/** Every path under `/api/v3/` (not `/api/v3` itself): `*` would match that too. */
+const API = '/api/v3/:rest{.*}';
+
+export const wavespeed: SimProvider = (kit) =>
+  new Hono<SimEnv>()
+    .use(API, async (c, next) => {
+      if (!/^Bearer \S+$/.test(c.req.header('authorization') ?? '')) return failure(401, 'Unauthorized: invalid authentication');
+      await next();
+    })
+    .get('/api/v3/predictions/:id/result', (c) => poll(c.req.param('id'), kit))
+    .get('/api/v3/predictions/:id', (c) => poll(c.req.param('id'), kit))
+    .post(API, (c) => submit(c, c.req.param('rest'), kit))
+    .all(API, () => failure(405, 'method not allowed'));

@@ -1,5 +1,6 @@
+import { Hono } from 'hono';
 import { forEndpoint } from '../faults';
-import type { SimProvider, SimRequest, SimResponse } from '../types';
+import type { SimEnv, SimKit, SimProvider } from '../types';
 import { jsonBody } from '../types';
 
 /**
@@ -20,11 +21,8 @@ const FIELDS = ['model', 'prompt', 'n', 'response_format', 'aspect_ratio', 'reso
 const URL_TTL_MS = 3600_000;
 const HANG_MS = 10 * 60_000;
 
-const error = (status: number, code: string, message: string, headers: Record<string, string> = {}): SimResponse => ({
-  status,
-  headers,
-  body: { code, error: message },
-});
+const error = (status: number, code: string, message: string, headers: Record<string, string> = {}): Response =>
+  Response.json({ code, error: message }, { status, headers });
 const invalid = (message: string) => error(400, 'Client specified an invalid argument', message);
 
 /** The simulator's pick: about 1 or 4 megapixels in the ratio, sides multiples of 16. */
@@ -38,7 +36,7 @@ function sizeForRatio(ratio: string, resolution: string): [number, number] {
 /** Waits without keeping the process alive, so a hung request cannot block shutdown. */
 const idle = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-function problemOf(body: Record<string, unknown>): SimResponse | null {
+function problemOf(body: Record<string, unknown>): Response | null {
   for (const unsupported of ['size', 'style']) {
     if (body[unsupported] !== undefined) return invalid(`Argument not supported: ${unsupported}`);
   }
@@ -62,49 +60,45 @@ function problemOf(body: Record<string, unknown>): SimResponse | null {
   return null;
 }
 
-function owns(req: SimRequest): Record<string, unknown> | null {
-  if (req.method !== 'POST' || req.url.pathname !== '/v1/images/generations') return null;
-  const body = jsonBody(req);
-  return body && typeof body.model === 'string' && body.model.startsWith('grok-') ? body : null;
+async function generate(body: Record<string, unknown>, authorization: string, kit: SimKit): Promise<Response> {
+  if (!/^Bearer \S+$/.test(authorization)) {
+    return invalid('Incorrect API key provided: . You can obtain an API key from https://console.x.ai.');
+  }
+  const problem = problemOf(body);
+  if (problem) return problem;
+
+  const prompt = body.prompt as string;
+  const faults = forEndpoint(kit.faults('xai', prompt), 'xai');
+  if (faults.no_credit) {
+    return error(429, 'Some resource has been exhausted', 'Your team has either used all available credits or reached its monthly spending limit. To continue making API requests, please purchase more credits or raise your spending limit.');
+  }
+  if (faults.fail_http) {
+    const status = faults.http_status!;
+    if (status === 429) return error(429, 'Too many requests', 'Rate limit exceeded, please retry later.', { 'retry-after': '1' });
+    return error(status, status >= 500 ? 'Service unavailable' : 'Client specified an invalid argument', `Request failed with status ${status}`);
+  }
+  if (faults.hang) await idle(HANG_MS);
+  if (faults.latency_ms > 0) await kit.sleep(faults.latency_ms);
+  if (faults.fail) return error(500, 'Internal error', 'Image generation failed.');
+  if (faults.moderate) return Response.json({ data: [], block_reason: 'The prompt was rejected by content moderation.' });
+
+  const n = (body.n as number | undefined) ?? 1;
+  const [width, height] = sizeForRatio(String(body.aspect_ratio ?? 'auto'), String(body.resolution ?? '1k'));
+  const data = Array.from({ length: n }, (_, i) => {
+    const picture = n === 1 ? prompt : `${prompt} #${i + 1}`;
+    if (faults.moderate_output) return { url: null, b64_json: null, mime_type: null, revised_prompt: '', respect_moderation: false };
+    const image =
+      body.response_format === 'b64_json'
+        ? { b64_json: kit.image(picture, width, height).toString('base64') }
+        : { url: kit.hostedImage(picture, width, height, URL_TTL_MS) };
+    return { ...image, mime_type: 'image/png', revised_prompt: prompt, respect_moderation: true };
+  });
+  return Response.json({ data, block_reason: null, usage: { cost_in_usd_ticks: n * 200_000_000 } });
 }
 
-export const xai: SimProvider = {
-  id: 'xai',
-  async handle(req, kit) {
-    const body = owns(req);
-    if (!body) return null;
-    if (!/^Bearer \S+$/.test(String(req.headers.authorization ?? ''))) {
-      return invalid('Incorrect API key provided: . You can obtain an API key from https://console.x.ai.');
-    }
-    const problem = problemOf(body);
-    if (problem) return problem;
-
-    const prompt = body.prompt as string;
-    const faults = forEndpoint(kit.faults('xai', prompt), 'xai');
-    if (faults.no_credit) {
-      return error(429, 'Some resource has been exhausted', 'Your team has either used all available credits or reached its monthly spending limit. To continue making API requests, please purchase more credits or raise your spending limit.');
-    }
-    if (faults.fail_http) {
-      const status = faults.http_status!;
-      if (status === 429) return error(429, 'Too many requests', 'Rate limit exceeded, please retry later.', { 'retry-after': '1' });
-      return error(status, status >= 500 ? 'Service unavailable' : 'Client specified an invalid argument', `Request failed with status ${status}`);
-    }
-    if (faults.hang) await idle(HANG_MS);
-    if (faults.latency_ms > 0) await kit.sleep(faults.latency_ms);
-    if (faults.fail) return error(500, 'Internal error', 'Image generation failed.');
-    if (faults.moderate) return { status: 200, body: { data: [], block_reason: 'The prompt was rejected by content moderation.' } };
-
-    const n = (body.n as number | undefined) ?? 1;
-    const [width, height] = sizeForRatio(String(body.aspect_ratio ?? 'auto'), String(body.resolution ?? '1k'));
-    const data = Array.from({ length: n }, (_, i) => {
-      const picture = n === 1 ? prompt : `${prompt} #${i + 1}`;
-      if (faults.moderate_output) return { url: null, b64_json: null, mime_type: null, revised_prompt: '', respect_moderation: false };
-      const image =
-        body.response_format === 'b64_json'
-          ? { b64_json: kit.image(picture, width, height).toString('base64') }
-          : { url: kit.hostedImage(picture, width, height, URL_TTL_MS) };
-      return { ...image, mime_type: 'image/png', revised_prompt: prompt, respect_moderation: true };
-    });
-    return { status: 200, body: { data, block_reason: null, usage: { cost_in_usd_ticks: n * 200_000_000 } } };
-  },
-};
+export const xai: SimProvider = (kit) =>
+  new Hono<SimEnv>().post('/v1/images/generations', async (c, next) => {
+    const body = await jsonBody(c);
+    if (!body || typeof body.model !== 'string' || !body.model.startsWith('grok-')) return next();
+    return generate(body, c.req.header('authorization') ?? '', kit);
+  });

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { config } from '../config';
 import type { Env } from '../env';
 import { randomBase62 } from '../ids';
 import { createWebhookSecretTable, readWebhookSecrets, rotateWebhookSecret, type WebhookSecrets } from '../webhooks/secrets';
@@ -12,6 +13,8 @@ import type {
   TopUpResult,
 } from './ledger';
 
+/** How long after its task's deadline a reservation may still be open: the time to settle it. */
+export const SETTLE_GRACE_MS = 60_000;
 /** An open reservation this old with no live task behind it is returned by the sweep. */
 export const STALE_RESERVATION_MS = 15 * 60_000;
 const SWEEP_INTERVAL_MS = 5 * 60_000;
@@ -207,11 +210,14 @@ export class AccountDO extends DurableObject<Env> {
         .toArray()
         .map((r) => [r.kind, r.total]),
     ) as Partial<Record<LedgerKind, number>>;
+    // A task ends by its deadline and settles right after; a reservation older than that is stuck.
+    const overdueBefore = Date.now() - config(this.env).taskDeadlineMs - SETTLE_GRACE_MS;
     const open = this.#sql
       .exec<{ task_id: string; amount: number; created_at: string }>(
         'SELECT task_id, amount, created_at FROM open_reservations ORDER BY created_at',
       )
-      .toArray();
+      .toArray()
+      .map((r) => ({ ...r, overdue: Date.parse(r.created_at) < overdueBefore }));
     const openTotal = open.reduce((sum, r) => sum + r.amount, 0);
     const topups = sums.topup ?? 0;
     const settled = sums.settle ?? 0;

@@ -7,16 +7,6 @@ export const AccountIdParam = z.object({
     .openapi({ example: 'acct_123' }),
 });
 
-export const LedgerQuery = z.object({
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(200, 'must be at most 200')
-    .default(50),
-  cursor: z.string().regex(/^\d{1,15}$/, 'must be a cursor returned as next_cursor').optional(),
-});
-
 export const LedgerEntrySchema = z.object({
   id: z.string(),
   kind: z.enum(['topup', 'reserve', 'settle', 'refund']),
@@ -63,7 +53,13 @@ export const ReconciliationSchema = z
     settled: z.number().int(),
     refunded: z.number().int(),
     open_reservations: z.array(
-      z.object({ task_id: z.string(), amount: z.number().int(), created_at: z.string(), task_status: z.string() }),
+      z.object({
+        task_id: z.string(),
+        amount: z.number().int(),
+        created_at: z.string(),
+        task_status: z.string(),
+        overdue: z.boolean().openapi({ description: "Still open past its task's deadline and the time to settle: a stuck task." }),
+      }),
     ),
     consistent: z.boolean(),
     problems: z.array(z.string()),

@@ -48,7 +48,8 @@ export interface Reconciliation {
   topups: number;
   settled: number;
   refunded: number;
-  open_reservations: { task_id: string; amount: number; created_at: string }[];
+  /** `overdue`: open past its task's deadline and the time to settle it, which a healthy task never is. */
+  open_reservations: { task_id: string; amount: number; created_at: string; overdue: boolean }[];
   /** topups − settled − open reservations === balance, and reserved === Σ open reservations. */
   consistent: boolean;
 }

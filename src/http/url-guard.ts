@@ -160,12 +160,17 @@ export function outboundUrlProblem(raw: string, options: OutboundUrlOptions): st
   return null;
 }
 
+/** The guard's options in force: development may call loopback addresses (the simulator, local receivers). */
+export function outboundUrlOptions(env: Env): OutboundUrlOptions {
+  return { allowLoopback: env.ENVIRONMENT === 'development' };
+}
+
 /**
  * Checks every URL the Worker will later fetch or call for a request (`callback_url`,
  * `input_urls`), naming each offending field; the zod schemas have already checked their shape.
  */
 export function assertOutboundUrls(request: Record<string, unknown>, env: Env): void {
-  const options: OutboundUrlOptions = { allowLoopback: env.ENVIRONMENT === 'development' };
+  const options = outboundUrlOptions(env);
   const fields: [string, unknown][] = [['callback_url', request.callback_url]];
   if (Array.isArray(request.input_urls)) {
     request.input_urls.forEach((url, i) => fields.push([`input_urls.${i}`, url]));

@@ -1,8 +1,14 @@
 import type { Env } from '../env';
+import { describeNetworkFailure } from '../http/network-failure';
 import { withTimeout } from '../http/timeout';
 import { type ProviderImage, ProviderRetryableError } from '../providers/types';
 import type { StoredImage } from '../tasks/task.schema';
 import { imageInfo } from './image-info';
+
+/** A result that can never be stored, however often it is fetched again; its message is for customers. */
+export class ResultRejectedError extends Error {
+  override name = 'ResultRejectedError';
+}
 
 /** Refuse result images larger than this; no model here produces anything close. */
 const MAX_IMAGE_BYTES = 40 * 1024 * 1024;
@@ -33,13 +39,14 @@ async function download(url: string): Promise<Uint8Array> {
     }
     return { bytes: new Uint8Array(await response.arrayBuffer()) };
   }).catch((err: unknown) => {
-    throw new ProviderRetryableError(`result download failed: ${String(err)}`, { cause: err });
+    const reason = describeNetworkFailure(err, { event: 'result_download_failed', host: new URL(url).host });
+    throw new ProviderRetryableError(`result download failed: ${reason}`, { cause: err });
   });
   if ('status' in result) {
-    if (result.declared > MAX_IMAGE_BYTES) throw new Error(`result image of ${result.declared} bytes is too large`);
+    if (result.declared > MAX_IMAGE_BYTES) throw new ResultRejectedError(`result image of ${result.declared} bytes is too large`);
     throw new ProviderRetryableError(`result download answered ${result.status}`);
   }
-  if (result.bytes.byteLength > MAX_IMAGE_BYTES) throw new Error('result image too large');
+  if (result.bytes.byteLength > MAX_IMAGE_BYTES) throw new ResultRejectedError('result image too large');
   return result.bytes;
 }
 

@@ -1,5 +1,8 @@
-import { type ImageInfo, imageInfo } from '../images/image-info';
+import { fetchFollowingCheckedRedirects, RedirectRefusedError } from '../http/guarded-fetch';
+import { describeNetworkFailure } from '../http/network-failure';
 import { withTimeout } from '../http/timeout';
+import type { OutboundUrlOptions } from '../http/url-guard';
+import { type ImageInfo, imageInfo } from '../images/image-info';
 import { ProviderRetryableError } from './types';
 
 /** Upper bound on one provider HTTP call; the task's own deadline bounds the whole job. */
@@ -15,7 +18,9 @@ export async function providerFetch(
   try {
     return await withTimeout(timeoutMs, (signal) => fetchFn(url, { ...init, signal }));
   } catch (err) {
-    throw new ProviderRetryableError(`network error calling ${new URL(url).host}: ${String(err)}`, { cause: err });
+    const host = new URL(url).host;
+    const failure = describeNetworkFailure(err, { event: 'provider_fetch_failed', host });
+    throw new ProviderRetryableError(`${failure} calling ${host}`, { cause: err });
   }
 }
 
@@ -111,24 +116,31 @@ async function readInputImage(response: Response, maxBytes: number): Promise<Inp
   return info ? { bytes, content_type: info.content_type } : 'is not a PNG, JPEG or WebP image';
 }
 
+/** Where a reference image may be redirected to when the caller does not say: public hosts only. */
+const PUBLIC_HOSTS_ONLY: OutboundUrlOptions = { allowLoopback: false };
+
 /**
  * Downloads a reference image from a customer URL (already checked by the URL guard), reading at
  * most `maxBytes` within `timeoutMs` and accepting only PNG, JPEG or WebP by their magic bytes.
- * Answers why not as a string instead of throwing: a bad customer image is the request's fault,
- * never worth a retry.
+ * Redirects are followed by hand, each `Location` checked with the URL guard under `guard` (see
+ * `fetchFollowingCheckedRedirects`). Answers why not as a string instead of throwing: a bad
+ * customer image is the request's fault, never worth a retry.
  */
 export async function fetchInputImage(
   fetchFn: typeof fetch,
   url: string,
   maxBytes: number,
   timeoutMs = INPUT_IMAGE_TIMEOUT_MS,
+  guard = PUBLIC_HOSTS_ONLY,
 ): Promise<InputImage | string> {
   try {
-    // The timeout also bounds reading the body.
+    // The timeout also bounds reading the body, and every redirect hop.
     return await withTimeout(timeoutMs, async (signal) =>
-      readInputImage(await fetchFn(url, { headers: { accept: 'image/*' }, signal }), maxBytes),
+      readInputImage(await fetchFollowingCheckedRedirects(fetchFn, url, { headers: { accept: 'image/*' }, signal }, guard), maxBytes),
     );
   } catch (err) {
-    return `could not be downloaded (${String(err)})`;
+    if (err instanceof RedirectRefusedError) return `could not be downloaded (${err.message})`;
+    const failure = describeNetworkFailure(err, { event: 'input_image_fetch_failed', host: new URL(url).host });
+    return `could not be downloaded (${failure})`;
   }
 }

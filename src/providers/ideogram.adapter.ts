@@ -1,3 +1,4 @@
+import { outboundUrlOptions } from '../http/url-guard';
 import { fetchInputImage, providerFetch, readJson, throwIfTransient } from './http';
 import type { Json, ProviderAdapter, ProviderCall, ProviderImage, ProviderStep } from './types';
 import { ProviderRetryableError } from './types';
@@ -88,7 +89,7 @@ async function formOf(job: IdeogramJob, call: ProviderCall): Promise<FormData | 
   for (const [name, value] of Object.entries(job.fields)) form.append(name, value);
   let total = 0;
   for (const [i, url] of (job.style_reference_urls ?? []).entries()) {
-    const image = await fetchInputImage(call.fetch, url, IDEOGRAM_REFERENCE_MAX_BYTES - total);
+    const image = await fetchInputImage(call.fetch, url, IDEOGRAM_REFERENCE_MAX_BYTES - total, undefined, outboundUrlOptions(call.env));
     if (typeof image === 'string') return `input_urls.${i} ${image}`;
     total += image.bytes.byteLength;
     const extension = image.content_type.split('/')[1];

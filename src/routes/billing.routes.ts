@@ -1,9 +1,10 @@
 import { createRoute } from '@hono/zod-openapi';
 import { requireApiKey } from '../auth/middleware';
 import { accountStub } from '../billing/account.do';
-import { CreditsSchema, LedgerQuery } from '../billing/credits.schema';
+import { CreditsSchema } from '../billing/credits.schema';
 import { createRouter } from '../http/app';
 import { bearerSecurity, errorResponses } from '../http/openapi';
+import { LedgerPageQuery } from '../http/params';
 
 const getCredits = createRoute({
   method: 'get',
@@ -12,7 +13,7 @@ const getCredits = createRoute({
   description: 'Ledger newest first; pass `next_cursor` back as `cursor` for older entries.',
   security: bearerSecurity,
   middleware: [requireApiKey] as const,
-  request: { query: LedgerQuery },
+  request: { query: LedgerPageQuery },
   responses: {
     200: { description: 'Balance, reserved credits and a ledger page.', content: { 'application/json': { schema: CreditsSchema } } },
     ...errorResponses(400, 401),

@@ -2,9 +2,10 @@ import { createRoute } from '@hono/zod-openapi';
 import { requireApiKey } from '../auth/middleware';
 import { accountStub } from '../billing/account.do';
 import { findModel, GenerationRequestSchema, priceOf } from '../catalog';
-import { createRouter } from '../http/app';
+import { createRouter, requiredJsonBody } from '../http/app';
 import { ApiError } from '../http/errors';
 import { bearerSecurity, errorResponses } from '../http/openapi';
+import { publicOrigin } from '../http/public-origin';
 import { assertOutboundUrls } from '../http/url-guard';
 import { newTaskId } from '../ids';
 import { noteTaskState } from '../tasks/task-snapshot';
@@ -17,7 +18,7 @@ const createGeneration = createRoute({
   summary: 'Create an image generation task',
   description: 'Validates the request for its `model`, reserves its credits and starts an async task.',
   security: bearerSecurity,
-  middleware: [requireApiKey] as const,
+  middleware: [requireApiKey, requiredJsonBody] as const,
   request: { body: { required: true, content: { 'application/json': { schema: GenerationRequestSchema } } } },
   responses: {
     202: { description: 'Task accepted.', content: { 'application/json': { schema: TaskCreatedSchema } } },
@@ -27,6 +28,12 @@ const createGeneration = createRoute({
 
 export const generationsRoutes = createRouter().openapi(createGeneration, async (c) => {
   const request = c.req.valid('json') as TaskRequest & { model: string };
+  const origin = publicOrigin(c.env, c.req.url);
+  if (!origin.ok) {
+    // A deployment fault, not the customer's: refuse before any credits move, and tell the operator what to set.
+    console.error(JSON.stringify({ level: 'error', request_id: c.get('requestId'), config: origin.problem }));
+    throw new ApiError('internal_error', 'The service is misconfigured and cannot create tasks right now; no credits were charged.');
+  }
   assertOutboundUrls(request, c.env);
   const model = findModel(request.model);
   if (!model) throw new ApiError('invalid_request', `model: unknown model ${request.model}`, { param: 'model' });
@@ -50,7 +57,9 @@ export const generationsRoutes = createRouter().openapi(createGeneration, async 
     model: model.id,
     request,
     credits: price,
-    public_base_url: c.env.PUBLIC_BASE_URL || new URL(c.req.url).origin,
+    images_requested: model.count_field ? Math.max(1, Number(request[model.count_field] ?? 1)) : 1,
+    node_count: model.nodes.length,
+    public_base_url: origin.origin,
   };
   let task: TaskView | null;
   try {

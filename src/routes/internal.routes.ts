@@ -5,14 +5,14 @@ import { accountStub } from '../billing/account.do';
 import {
   AccountIdParam,
   CreditsSchema,
-  LedgerQuery,
   ReconciliationSchema,
   TopUpResultSchema,
   TopUpSchema,
 } from '../billing/credits.schema';
-import { createRouter } from '../http/app';
+import { createRouter, requiredJsonBody } from '../http/app';
 import { ApiError } from '../http/errors';
 import { errorResponses, internalSecurity } from '../http/openapi';
+import { KeyIdParam, LedgerPageQuery } from '../http/params';
 import { taskStub } from '../tasks/task.do';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -42,12 +42,13 @@ const revokeKey = createRoute({
   method: 'delete',
   path: '/internal/v1/keys/{key_id}',
   summary: 'Revoke an API key',
-  request: { params: z.object({ key_id: z.string() }) },
-  responses: { 204: { description: 'Revoked.' }, ...errorResponses(401, 404) },
+  request: { params: KeyIdParam },
+  responses: { 204: { description: 'Revoked.' }, ...errorResponses(400, 401, 404) },
 });
 
 const topUp = createRoute({
   ...common,
+  middleware: [requireInternalToken, requiredJsonBody],
   method: 'post',
   path: '/internal/v1/accounts/{account_id}/credits',
   summary: 'Add credits (idempotent per reference)',
@@ -60,7 +61,7 @@ const readCredits = createRoute({
   method: 'get',
   path: '/internal/v1/accounts/{account_id}/credits',
   summary: "An account's credits and ledger",
-  request: { params: AccountIdParam, query: LedgerQuery },
+  request: { params: AccountIdParam, query: LedgerPageQuery },
   responses: { 200: json(CreditsSchema, 'Balance, reserved credits and a ledger page.'), ...errorResponses(400, 401) },
 });
 
@@ -111,6 +112,7 @@ export const internalRoutes = createRouter()
       ...open
         .filter((r) => r.task_status !== 'pending' && r.task_status !== 'processing')
         .map((r) => `reservation of ${r.task_id} is open but its task is ${r.task_status}`),
+      ...open.filter((r) => r.overdue).map((r) => `reservation of ${r.task_id} is still open past its task's deadline`),
     ];
     return c.json({ ...books, open_reservations: open, consistent: problems.length === 0, problems }, 200);
   });

@@ -4,6 +4,7 @@ import type { ModelEntry } from '../catalog/types';
 import { createRouter } from '../http/app';
 import { ApiError } from '../http/errors';
 import { errorResponses } from '../http/openapi';
+import { malformedParamIsNotFound, ModelIdParam } from '../http/params';
 
 const ModelSchema = z
   .object({
@@ -52,7 +53,7 @@ const getModel = createRoute({
   method: 'get',
   path: '/api/v1/models/{model_id}',
   summary: 'One model of the catalog',
-  request: { params: z.object({ model_id: z.string() }) },
+  request: { params: ModelIdParam },
   responses: {
     200: { description: 'The model.', content: { 'application/json': { schema: ModelSchema } } },
     ...errorResponses(404),
@@ -63,9 +64,13 @@ export const modelsRoutes = createRouter()
   .openapi(listModels, (c) =>
     c.json({ data: MODELS.map(describe).sort((a, b) => a.base_credits - b.base_credits) }, 200),
   )
-  .openapi(getModel, (c) => {
-    const { model_id } = c.req.valid('param');
-    const model = findModel(model_id);
-    if (!model) throw new ApiError('not_found', `No model ${model_id}.`, { param: 'model_id' });
-    return c.json(describe(model), 200);
-  });
+  .openapi(
+    getModel,
+    (c) => {
+      const { model_id } = c.req.valid('param');
+      const model = findModel(model_id);
+      if (!model) throw new ApiError('not_found', `No model ${model_id}.`, { param: 'model_id' });
+      return c.json(describe(model), 200);
+    },
+    malformedParamIsNotFound('model_id', 'model'),
+  );

@@ -1,9 +1,9 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { requireApiKey } from '../auth/middleware';
 import { createRouter } from '../http/app';
 import { ApiError } from '../http/errors';
 import { bearerSecurity, errorResponses } from '../http/openapi';
-import { TASK_ID_PATTERN } from '../ids';
+import { malformedParamIsNotFound, TaskIdParam } from '../http/params';
 import type { Env } from '../env';
 import { isKnownUnfinished, noteTaskState, readTaskSnapshot } from '../tasks/task-snapshot';
 import { taskStub } from '../tasks/task.do';
@@ -16,7 +16,7 @@ const getTask = createRoute({
   description: 'Finished tasks are served from a KV snapshot; running ones from the task itself.',
   security: bearerSecurity,
   middleware: [requireApiKey] as const,
-  request: { params: z.object({ task_id: z.string().openapi({ example: 'task_3hG5vQ0kVn1yWm8ZrTq2bC' }) }) },
+  request: { params: TaskIdParam },
   responses: {
     200: { description: 'The task.', content: { 'application/json': { schema: TaskSchema } } },
     ...errorResponses(401, 404),
@@ -37,12 +37,13 @@ async function readTask(env: Env, taskId: string, accountId: string): Promise<Ta
   return task;
 }
 
-export const tasksRoutes = createRouter().openapi(getTask, async (c) => {
-  const { task_id } = c.req.valid('param');
-  const accountId = c.get('accountId');
-  const notFound = () => new ApiError('not_found', `No task ${task_id}.`, { param: 'task_id' });
-  if (!TASK_ID_PATTERN.test(task_id)) throw notFound();
-  const task = await readTask(c.env, task_id, accountId);
-  if (!task) throw notFound();
-  return c.json(task, 200);
-});
+export const tasksRoutes = createRouter().openapi(
+  getTask,
+  async (c) => {
+    const { task_id } = c.req.valid('param');
+    const task = await readTask(c.env, task_id, c.get('accountId'));
+    if (!task) throw new ApiError('not_found', `No task ${task_id}.`, { param: 'task_id' });
+    return c.json(task, 200);
+  },
+  malformedParamIsNotFound('task_id', 'task'),
+);

@@ -2,10 +2,10 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { requireApiKey, requireInternalToken } from '../auth/middleware';
 import { accountStub } from '../billing/account.do';
 import { AccountIdParam } from '../billing/credits.schema';
-import { createRouter } from '../http/app';
+import { createRouter, optionalJsonBody } from '../http/app';
 import { ApiError } from '../http/errors';
 import { bearerSecurity, errorResponses, internalSecurity } from '../http/openapi';
-import { TASK_ID_PATTERN } from '../ids';
+import { malformedParamIsNotFound, TaskIdParam } from '../http/params';
 import { forgetTaskSnapshot } from '../tasks/task-snapshot';
 import { taskStub } from '../tasks/task.do';
 import { WebhookStateSchema } from '../tasks/task.schema';
@@ -43,7 +43,7 @@ const redeliver = createRoute({
     'The task must be finished and have a `callback_url`.',
   security: bearerSecurity,
   middleware: [requireApiKey] as const,
-  request: { params: z.object({ task_id: z.string().openapi({ example: 'task_3hG5vQ0kVn1yWm8ZrTq2bC' }) }) },
+  request: { params: TaskIdParam },
   responses: { 202: json(WebhookStateSchema, 'Delivery scheduled.'), ...errorResponses(401, 404, 409) },
 });
 
@@ -55,7 +55,7 @@ const rotateSecret = createRoute({
     'Makes a new current secret. The old one keeps signing beside it for `grace_seconds` (default 24 h), ' +
     'so receivers can switch without rejecting a delivery. The body is optional.',
   security: internalSecurity,
-  middleware: [requireInternalToken] as const,
+  middleware: [requireInternalToken, optionalJsonBody] as const,
   tags: ['internal'],
   request: {
     params: AccountIdParam,
@@ -69,24 +69,27 @@ export const webhooksRoutes = createRouter()
     const secrets = await accountStub(c.env, c.get('accountId')).webhookSecrets();
     return c.json(publicWebhookSecret(secrets), 200);
   })
-  .openapi(redeliver, async (c) => {
-    const { task_id } = c.req.valid('param');
-    const notFound = new ApiError('not_found', `No task ${task_id}.`, { param: 'task_id' });
-    if (!TASK_ID_PATTERN.test(task_id)) throw notFound;
-    const result = await taskStub(c.env, task_id).redeliverWebhook(c.get('accountId'));
-    if (result.ok) {
-      forgetTaskSnapshot(task_id);
-      return c.json(result.webhook, 202);
-    }
-    switch (result.reason) {
-      case 'not_found':
-        throw notFound;
-      case 'not_terminal':
-        throw new ApiError('conflict', `Task ${task_id} is still running; its webhook is sent when it finishes.`);
-      case 'no_callback_url':
-        throw new ApiError('conflict', `Task ${task_id} has no callback_url, so there is no webhook to deliver.`);
-    }
-  })
+  .openapi(
+    redeliver,
+    async (c) => {
+      const { task_id } = c.req.valid('param');
+      const notFound = new ApiError('not_found', `No task ${task_id}.`, { param: 'task_id' });
+      const result = await taskStub(c.env, task_id).redeliverWebhook(c.get('accountId'));
+      if (result.ok) {
+        forgetTaskSnapshot(task_id);
+        return c.json(result.webhook, 202);
+      }
+      switch (result.reason) {
+        case 'not_found':
+          throw notFound;
+        case 'not_terminal':
+          throw new ApiError('conflict', `Task ${task_id} is still running; its webhook is sent when it finishes.`);
+        case 'no_callback_url':
+          throw new ApiError('conflict', `Task ${task_id} has no callback_url, so there is no webhook to deliver.`);
+      }
+    },
+    malformedParamIsNotFound('task_id', 'task'),
+  )
   .openapi(rotateSecret, async (c) => {
     const { account_id } = c.req.valid('param');
     const grace = c.req.valid('json').grace_seconds ?? DEFAULT_ROTATION_GRACE_S;

@@ -1,10 +1,13 @@
 import type { FailureCode, Json, ProviderImage } from '../providers/types';
-import type { StoredImage, TaskRequest, TaskView, WebhookState } from './task.schema';
+import type { StoredImage, TaskRequest, TaskStatus, WebhookState } from './task.schema';
 
 /**
- * The task object's storage: one record under the key `task`, saved after every step. `view` is
- * exactly what customers see; the rest is the runner's own state.
+ * The task object's storage: one record under the key `task`, saved after every step. It is ours,
+ * not the wire format: `renderTask` (task-view.ts) makes the public view from it, so an API field
+ * can change without a storage migration, and a stored field can change with a version bump and an
+ * upgrade in `readStoredRecord`. All times are integer epoch milliseconds.
  */
+export const TASK_RECORD_VERSION = 2;
 
 /** What the create route hands the task: everything already validated and paid for. */
 export interface TaskInit {
@@ -13,7 +16,12 @@ export interface TaskInit {
   model: string;
   /** The validated request body, defaults applied: what the adapters read. */
   request: TaskRequest;
+  /** Credits reserved for the task. */
   credits: number;
+  /** How many images the price covers; a provider delivering fewer is charged for what it delivered. */
+  images_requested: number;
+  /** How many backend nodes the model has: the task fails over along them. */
+  node_count: number;
   public_base_url: string;
 }
 
@@ -22,8 +30,11 @@ export type RedeliveryResult =
   | { ok: true; webhook: WebhookState }
   | { ok: false; reason: 'not_found' | 'not_terminal' | 'no_callback_url' };
 
+/** Where the provider work stands while the task runs. */
 export interface RunState {
   phase: 'submit' | 'poll' | 'store';
+  /** The phase whose answer produced `images`; the step to repeat when inline results are lost. */
+  produced_by: 'submit' | 'poll' | null;
   node_index: number;
   /** Consecutive transient failures of the current step. */
   retries: number;
@@ -33,60 +44,77 @@ export interface RunState {
   /** Chosen before the copy so a re-run overwrites the same R2 objects. */
   file_ids: string[];
   next_at: number;
-  deadline_at: number;
 }
 
-/** A side effect of the finished task, retried by the alarm until it succeeds. */
-export interface SideEffect {
+/** A side effect of the finished task, retried until it succeeds. */
+export interface Retried {
   done: boolean;
   next_at: number | null;
   failures: number;
 }
 
-export interface TaskRecord {
-  view: TaskView;
-  account_id: string;
-  request: TaskRequest;
-  public_base_url: string;
-  run: RunState;
-  /** `charge`: credits the finished task costs (0 when it failed); null while it runs. */
-  billing: SideEffect & { charge: number | null };
-  snapshot: SideEffect;
-  webhook_id: string | null;
+export interface WebhookRecord {
+  /** `webhook-id`: the same for every attempt and redelivery of this task's event. */
+  id: string;
+  url: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_at: number | null;
 }
 
-export type Outcome =
-  | { status: 'succeeded'; images: StoredImage[] }
-  | { status: 'failed'; code: FailureCode; message: string };
-
-export const iso = (ms: number): string => new Date(ms).toISOString();
+export interface TaskRecord {
+  v: typeof TASK_RECORD_VERSION;
+  task_id: string;
+  account_id: string;
+  model: string;
+  request: TaskRequest;
+  credits: number;
+  images_requested: number;
+  node_count: number;
+  public_base_url: string;
+  callback_url: string | null;
+  status: TaskStatus;
+  provider: string | null;
+  node: string | null;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+  deadline_at: number;
+  run: RunState;
+  images: StoredImage[] | null;
+  error: { code: FailureCode; message: string } | null;
+  /** Credits the finished task costs (0 when it failed); null while it runs. */
+  charge: number | null;
+  billing: Retried;
+  webhook: WebhookRecord | null;
+  snapshot: Retried;
+}
 
 /** A new task's record: pending, its first provider step due now, its deadline `deadlineMs` away. */
 export function newTaskRecord(init: TaskInit, now: number, deadlineMs: number): TaskRecord {
-  const callbackUrl = typeof init.request.callback_url === 'string' ? init.request.callback_url : null;
-  const { model: _model, callback_url: _callback, ...input } = init.request;
   return {
-    view: {
-      task_id: init.task_id,
-      status: 'pending',
-      model: init.model,
-      input,
-      credits: init.credits,
-      output: null,
-      error: null,
-      callback_url: callbackUrl,
-      webhook: null,
-      provider: null,
-      node: null,
-      created_at: iso(now),
-      updated_at: iso(now),
-      completed_at: null,
-    },
+    v: TASK_RECORD_VERSION,
+    task_id: init.task_id,
     account_id: init.account_id,
+    model: init.model,
     request: init.request,
+    credits: init.credits,
+    images_requested: Math.max(1, init.images_requested),
+    node_count: init.node_count,
     public_base_url: init.public_base_url,
+    callback_url: typeof init.request.callback_url === 'string' ? init.request.callback_url : null,
+    status: 'pending',
+    provider: null,
+    node: null,
+    created_at: now,
+    updated_at: now,
+    completed_at: null,
+    deadline_at: now + Math.round(deadlineMs),
     run: {
       phase: 'submit',
+      produced_by: null,
       node_index: 0,
       retries: 0,
       polls: 0,
@@ -94,10 +122,90 @@ export function newTaskRecord(init: TaskInit, now: number, deadlineMs: number): 
       images: [],
       file_ids: [],
       next_at: now,
-      deadline_at: now + deadlineMs,
     },
-    billing: { charge: null, done: false, next_at: null, failures: 0 },
+    images: null,
+    error: null,
+    charge: null,
+    billing: { done: false, next_at: null, failures: 0 },
+    webhook: null,
     snapshot: { done: false, next_at: null, failures: 0 },
-    webhook_id: null,
+  };
+}
+
+/** A record as version 1 stored it: the public view, with the runner's state beside it. */
+interface TaskRecordV1 {
+  view: {
+    task_id: string;
+    status: TaskStatus;
+    model: string;
+    credits: number;
+    output: { images: StoredImage[] } | null;
+    error: { code: FailureCode; message: string } | null;
+    callback_url: string | null;
+    webhook: WebhookState | null;
+    provider: string | null;
+    node: string | null;
+    created_at: string;
+    updated_at: string;
+    completed_at: string | null;
+  };
+  account_id: string;
+  request: TaskRequest;
+  public_base_url: string;
+  run: Omit<RunState, 'produced_by'> & { deadline_at: number };
+  billing: Retried & { charge: number | null };
+  snapshot: Retried;
+  webhook_id: string | null;
+}
+
+/** What only the catalog knows about an old task: the facts version 1 did not store. */
+export interface ModelFacts {
+  images_requested: number;
+  node_count: number;
+}
+
+const epoch = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
+
+/** The stored record in the current version, upgrading older ones. */
+export function readStoredRecord(stored: TaskRecord | TaskRecordV1, facts: (model: string, request: TaskRequest) => ModelFacts): TaskRecord {
+  if ('v' in stored) return stored;
+  const { view, run, billing } = stored;
+  const webhook = view.webhook;
+  return {
+    v: TASK_RECORD_VERSION,
+    task_id: view.task_id,
+    account_id: stored.account_id,
+    model: view.model,
+    request: stored.request,
+    // Version 1 replaced the price with the charge once the task ended; either is what the task costs.
+    credits: view.credits,
+    ...facts(view.model, stored.request),
+    public_base_url: stored.public_base_url,
+    callback_url: view.callback_url,
+    status: view.status,
+    provider: view.provider,
+    node: view.node,
+    created_at: epoch(view.created_at)!,
+    updated_at: epoch(view.updated_at)!,
+    completed_at: epoch(view.completed_at),
+    deadline_at: run.deadline_at,
+    run: { ...run, next_at: Math.ceil(run.next_at), produced_by: null },
+    images: view.output?.images ?? null,
+    error: view.error,
+    charge: billing.charge,
+    billing: { done: billing.done, next_at: billing.next_at === null ? null : Math.ceil(billing.next_at), failures: billing.failures },
+    webhook:
+      webhook && stored.webhook_id
+        ? {
+            id: stored.webhook_id,
+            url: webhook.url,
+            status: webhook.status,
+            attempts: webhook.attempts,
+            last_status_code: webhook.last_status_code,
+            last_error: webhook.last_error,
+            next_at: epoch(webhook.next_attempt_at),
+          }
+        : null,
+    snapshot: stored.snapshot,
   };
 }

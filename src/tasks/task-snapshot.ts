@@ -1,7 +1,14 @@
 import type { Env } from '../env';
 import { isTerminal, type TaskView } from './task.schema';
 
+/**
+ * Finished tasks in KV, and this isolate's caches in front of it: the one place that knows the
+ * snapshot's key, shape and lifetime.
+ */
 export const taskSnapshotKey = (taskId: string): string => `task:${taskId}`;
+
+/** How long finished snapshots stay in KV; older polls fall through to the task's object. */
+const SNAPSHOT_TTL_S = 30 * 24 * 3600;
 
 interface Snapshot {
   account_id: string;
@@ -34,6 +41,21 @@ export async function readTaskSnapshot(env: Env, taskId: string, accountId: stri
 /** Drops this isolate's copy of a task's snapshot, when the task is about to change again. */
 export function forgetTaskSnapshot(taskId: string): void {
   recent.delete(taskId);
+}
+
+/**
+ * Saves a quiescent task: final, paid or refunded, with no webhook delivery pending, so a snapshot
+ * never goes stale and each key is written about once.
+ */
+export async function writeTaskSnapshot(env: Env, accountId: string, task: TaskView): Promise<void> {
+  const snapshot: Snapshot = { account_id: accountId, task };
+  await env.KV.put(taskSnapshotKey(task.task_id), JSON.stringify(snapshot), { expirationTtl: SNAPSHOT_TTL_S });
+}
+
+/** Removes a task's snapshot, when the task is about to change again (a webhook redelivery). */
+export async function dropTaskSnapshot(env: Env, taskId: string): Promise<void> {
+  forgetTaskSnapshot(taskId);
+  await env.KV.delete(taskSnapshotKey(taskId));
 }
 
 /**

@@ -1,39 +1,36 @@
 import { DurableObject } from 'cloudflare:workers';
 import { accountStub } from '../billing/account.do';
 import { findModel } from '../catalog';
+import { config } from '../config';
 import type { Env } from '../env';
 import { withTimeout } from '../http/timeout';
 import { newFileId } from '../ids';
-import { storeResultImage } from '../images/result-store';
-import { type Json, ProviderRetryableError, type ProviderStep } from '../providers/types';
-import { attemptDelivery, initialWebhookState } from '../webhooks/delivery';
+import { ResultRejectedError, storeResultImage } from '../images/result-store';
+import { ProviderRetryableError } from '../providers/types';
+import { postWebhook } from '../webhooks/delivery';
 import { webhookHeaders } from '../webhooks/signing';
-import { taskSnapshotKey } from './task-snapshot';
-import { iso, newTaskRecord, type Outcome, type RedeliveryResult, type TaskInit, type TaskRecord } from './task-record';
-import { isTerminal, type TaskView } from './task.schema';
+import { alarmAt, dueNow, forStorage, type MachineConfig, type TaskEffect, type TaskEvent, transition, type Work } from './task-machine';
+import { newTaskRecord, type RedeliveryResult, type TaskInit, type TaskRecord } from './task-record';
+import { dropTaskSnapshot, writeTaskSnapshot } from './task-snapshot';
+import { renderTask, renderWebhook } from './task-view';
+import type { TaskView } from './task.schema';
 
-/** Tries of one backend node before the task moves to the next (rate limits do not count). */
-const ATTEMPTS_PER_NODE = 3;
-/** How long finished snapshots stay in KV; older polls fall through to the object. */
-const SNAPSHOT_TTL_S = 30 * 24 * 3600;
-/** Wait before signing again when the account object did not answer; not counted as an attempt. */
-const SIGNING_RETRY_MS = 5_000;
+/** Enough for a whole life in one run when every step answers at once; anything slower waits for the alarm. */
+const MAX_STEPS_PER_RUN = 8;
 
 /**
- * One object per task: the source of truth for the task and the runner of its life.
- *
- * A single alarm drives everything timed: the provider submit, polls with backoff, the copy of the
- * results into R2, the overall deadline, then settling or refunding the credits, writing the KV
- * snapshot and delivering the webhook. Alarms are at-least-once, so every step is idempotent:
- * state is saved after each step and each side effect is marked done only once it succeeded.
+ * One object per task: the source of truth for the task, and the shell around its machine
+ * (task-machine.ts). It loads the record, performs the work the machine says is due, feeds the
+ * result back as an event, saves, and sets its one alarm to the machine's next due time. Alarms
+ * run at least once, so every piece of work is safe to repeat: the record is saved after each.
  */
 export class TaskDO extends DurableObject<Env> {
   #queue: Promise<void> = Promise.resolve();
 
   /**
-   * Runs alarm runs and redeliveries one after the other. An alarm awaits the network (the webhook,
-   * KV) with its record in memory and saves it at the end, so a redelivery landing meanwhile would
-   * be overwritten, and its KV delete could race the alarm's snapshot write.
+   * Runs alarm runs and requests that change the record one after the other. An alarm awaits the
+   * network with its record in memory and saves after each step, so a change landing meanwhile
+   * would be overwritten.
    */
   #exclusive<T>(work: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(work);
@@ -44,12 +41,38 @@ export class TaskDO extends DurableObject<Env> {
     return run;
   }
 
+  get #machine(): MachineConfig {
+    const { pollInitialMs, pollMaxMs, webhookScheduleS } = config(this.env);
+    return { pollInitialMs, pollMaxMs, webhookScheduleS, random: Math.random };
+  }
+
   async #load(): Promise<TaskRecord | undefined> {
     return this.ctx.storage.get<TaskRecord>('task');
   }
 
   async #save(record: TaskRecord): Promise<void> {
-    await this.ctx.storage.put('task', record);
+    await this.ctx.storage.put('task', forStorage(record));
+  }
+
+  async #arm(record: TaskRecord): Promise<void> {
+    const at = alarmAt(record, Date.now());
+    if (at === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(at);
+  }
+
+  /** Applies an event and performs its immediate effects; the caller saves. */
+  async #apply(record: TaskRecord, event: TaskEvent): Promise<TaskRecord> {
+    const result = transition(record, event, Date.now(), this.#machine);
+    if (!result.ok) return record;
+    await this.#performEffects(record.task_id, result.effects);
+    return result.record;
+  }
+
+  async #performEffects(taskId: string, effects: readonly TaskEffect[]): Promise<void> {
+    for (const effect of effects) {
+      if (effect.type === 'drop_snapshot') await dropTaskSnapshot(this.env, taskId);
+      else console[effect.level](JSON.stringify({ level: effect.level, task_id: taskId, message: effect.message }));
+    }
   }
 
   /**
@@ -58,19 +81,18 @@ export class TaskDO extends DurableObject<Env> {
    */
   async create(init: TaskInit): Promise<TaskView | null> {
     const existing = await this.#load();
-    if (existing) return existing.view;
+    if (existing) return renderTask(existing);
     if (await this.ctx.storage.get('abandoned')) return null;
-    const now = Date.now();
-    const record = newTaskRecord(init, now, Number(this.env.TASK_DEADLINE_SECONDS) * 1000);
+    const record = newTaskRecord(init, Date.now(), config(this.env).taskDeadlineMs);
     await this.#save(record);
-    await this.ctx.storage.setAlarm(now);
-    return record.view;
+    await this.#arm(record);
+    return renderTask(record);
   }
 
   /** The task as its owner sees it; null for anyone else, so other accounts cannot probe ids. */
   async view(accountId: string): Promise<TaskView | null> {
     const record = await this.#load();
-    return record && record.account_id === accountId ? record.view : null;
+    return record && record.account_id === accountId ? renderTask(record) : null;
   }
 
   /**
@@ -79,15 +101,15 @@ export class TaskDO extends DurableObject<Env> {
    */
   async existingOrAbandon(): Promise<TaskView | null> {
     const record = await this.#load();
-    if (record) return record.view;
+    if (record) return renderTask(record);
     await this.ctx.storage.put('abandoned', true);
     return null;
   }
 
   /**
    * Asked by the account's billing sweep about a reservation that is still open: what to charge,
-   * or null while the task runs. A task that never came to life costs nothing; a running task
-   * whose alarm was lost gets it back, so the sweep also keeps tasks from getting stuck.
+   * or null while the task runs. A task that never came to life costs nothing; a task whose alarm
+   * is missing or stale (in the past) gets it back, so the sweep also keeps tasks from getting stuck.
    */
   async billingOutcome(): Promise<{ charge: number } | null> {
     const record = await this.#load();
@@ -95,291 +117,120 @@ export class TaskDO extends DurableObject<Env> {
       await this.ctx.storage.put('abandoned', true);
       return { charge: 0 };
     }
-    if (record.billing.charge !== null) return { charge: record.billing.charge };
-    // Still running, yet its reservation is old: if the alarm gave up (it is retried only a few
-    // times after throwing), nothing would ever move the task again. Re-arm it.
-    if ((await this.ctx.storage.getAlarm()) === null) await this.#arm(record);
+    if (record.charge !== null) return { charge: record.charge };
+    const alarm = await this.ctx.storage.getAlarm();
+    if (alarm === null || alarm < Date.now()) await this.#arm(record);
     return null;
   }
 
   /**
    * Delivers the finished task's webhook again with a fresh retry schedule, e.g. after the customer
-   * fixed their endpoint. It keeps the `webhook-id` (it is the same event). The KV snapshot is
-   * dropped so polls see the delivery progress, and is written again once it ends.
+   * fixed their endpoint. It keeps the `webhook-id` (it is the same event).
    */
   async redeliverWebhook(accountId: string): Promise<RedeliveryResult> {
     return this.#exclusive(async (): Promise<RedeliveryResult> => {
       const record = await this.#load();
       if (!record || record.account_id !== accountId) return { ok: false, reason: 'not_found' };
-      const { view } = record;
-      if (!isTerminal(view.status)) return { ok: false, reason: 'not_terminal' };
-      if (!view.callback_url || !record.webhook_id) return { ok: false, reason: 'no_callback_url' };
-      await this.env.KV.delete(taskSnapshotKey(view.task_id));
-      const now = Date.now();
-      view.webhook = initialWebhookState(view.callback_url, now);
-      view.updated_at = iso(now);
-      record.snapshot = { done: false, next_at: now, failures: 0 };
-      await this.#save(record);
-      await this.#arm(record);
-      return { ok: true, webhook: view.webhook };
+      const result = transition(record, { type: 'redelivery_requested' }, Date.now(), this.#machine);
+      if (!result.ok) return result;
+      await this.#performEffects(record.task_id, result.effects);
+      await this.#save(result.record);
+      await this.#arm(result.record);
+      return { ok: true, webhook: renderWebhook(result.record.webhook!) };
     });
   }
 
   override async alarm(): Promise<void> {
     await this.#exclusive(async () => {
-      const record = await this.#load();
+      let record = await this.#load();
       if (!record) return;
       try {
-        await this.#advance(record);
+        for (let step = 0; step < MAX_STEPS_PER_RUN; step++) {
+          const work = dueNow(record, Date.now());
+          if (!work) break;
+          record = await this.#apply(record, await this.#perform(work, record));
+          await this.#save(record);
+        }
       } finally {
-        await this.#save(record);
         await this.#arm(record);
       }
     });
   }
 
-  async #advance(record: TaskRecord): Promise<void> {
-    let now = Date.now();
-    if (!isTerminal(record.view.status)) {
-      if (now >= record.run.deadline_at) {
-        this.#finish(record, { status: 'failed', code: 'timeout', message: 'The provider did not finish before the task deadline.' }, now);
-      } else if (now >= record.run.next_at) {
-        await this.#step(record, now);
-      }
-      await this.#save(record);
-      now = Date.now();
+  /** Does one piece of due work and says what came of it. Never throws for an expected failure. */
+  async #perform(work: Work, record: TaskRecord): Promise<TaskEvent> {
+    switch (work) {
+      case 'deadline':
+        return { type: 'deadline_passed' };
+      case 'submit':
+      case 'poll':
+        return this.#providerStep(record, work);
+      case 'store':
+        try {
+          const images = await Promise.all(
+            record.run.images.map((image, i) =>
+              storeResultImage(this.env, image, record.run.file_ids[i]!, record.public_base_url, record.task_id),
+            ),
+          );
+          return { type: 'results_stored', images };
+        } catch (err) {
+          return { type: 'store_failed', message: publicReason(record, err), retryable: err instanceof ProviderRetryableError };
+        }
+      case 'settle':
+        try {
+          await accountStub(this.env, record.account_id).resolve(record.task_id, record.charge ?? 0);
+          return { type: 'billing_acknowledged' };
+        } catch (err) {
+          console.error(JSON.stringify({ level: 'error', task_id: record.task_id, billing: String(err) }));
+          return { type: 'billing_failed' };
+        }
+      case 'webhook':
+        return this.#deliverWebhook(record);
+      case 'snapshot':
+        try {
+          await writeTaskSnapshot(this.env, record.account_id, renderTask(record));
+          return { type: 'snapshot_written' };
+        } catch (err) {
+          console.error(JSON.stringify({ level: 'error', task_id: record.task_id, snapshot: String(err) }));
+          return { type: 'snapshot_failed' };
+        }
     }
-    if (!isTerminal(record.view.status)) return;
-    await this.#resolveBilling(record, now);
-    await this.#deliverWebhook(record, now);
-    await this.#writeSnapshot(record, now);
   }
 
-  /** One provider step: submit, poll, or copy the results. */
-  async #step(record: TaskRecord, now: number): Promise<void> {
-    const { run } = record;
-    const model = findModel(record.view.model);
-    const node = model?.nodes[run.node_index];
-    if (!model || !node) {
-      this.#finish(record, { status: 'failed', code: 'provider_error', message: `Model ${record.view.model} has no backend.` }, now);
-      return;
-    }
-    if (run.phase === 'submit' && !this.env[node.secret]) {
-      // Our configuration, not the provider's trouble: retrying this node cannot help.
-      this.#leaveNode(record, `${node.provider} is not configured (${node.secret} is not set)`, now);
-      return;
+  async #providerStep(record: TaskRecord, work: 'submit' | 'poll'): Promise<TaskEvent> {
+    const node = findModel(record.model)?.nodes[record.run.node_index];
+    if (!node) return { type: 'node_unconfigured', message: `Model ${record.model} has no backend node ${record.run.node_index}.` };
+    if (work === 'submit' && !this.env[node.secret]) {
+      return { type: 'node_unconfigured', message: `${node.provider} is not configured (${node.secret} is not set)` };
     }
     try {
-      if (run.phase !== 'store') {
-        const call = { env: this.env, fetch: this.#fetchUntil(run.deadline_at) };
-        const step =
-          run.phase === 'submit' ? await node.submit(record.request, call) : await node.poll(run.handle as Json, call);
-        if (run.phase === 'submit' && step.state !== 'failed') {
-          record.view.provider = node.provider;
-          record.view.node = node.id;
-        }
-        const results = this.#apply(record, step, Date.now());
-        if (results === 'none') return;
-        if (results === 'urls') await this.#save(record);
-      }
-      const images = await Promise.all(
-        run.images.map((image, i) =>
-          storeResultImage(this.env, image, run.file_ids[i]!, record.public_base_url, record.view.task_id),
-        ),
-      );
-      this.#finish(record, { status: 'succeeded', images }, Date.now());
+      const call = { env: this.env, fetch: this.#fetchUntil(record.deadline_at) };
+      const step = work === 'submit' ? await node.submit(record.request, call) : await node.poll(record.run.handle, call);
+      const file_ids = step.state === 'succeeded' ? step.images.map(() => newFileId()) : [];
+      return { type: 'provider_answered', step, provider: node.provider, node: node.id, file_ids };
     } catch (err) {
-      this.#retry(record, err, Date.now());
+      const retryable = err instanceof ProviderRetryableError ? err : null;
+      return {
+        type: 'provider_failed',
+        message: publicReason(record, err),
+        rate_limited: retryable?.rateLimited ?? false,
+        retry_after_ms: retryable?.retryAfterMs ?? null,
+      };
     }
   }
 
-  /**
-   * Records a provider step and says what results now wait to be copied. URL results are saved
-   * in the `store` phase, so a failed copy downloads them again. Inline (base64) results are never
-   * saved: they can pass the storage value limit, so they are copied in the same run, and if that
-   * fails the step that produced them is simply repeated.
-   */
-  #apply(record: TaskRecord, step: ProviderStep, now: number): 'none' | 'urls' | 'inline' {
-    const { run, view } = record;
-    run.retries = 0;
-    switch (step.state) {
-      case 'pending':
-        view.status = 'processing';
-        view.updated_at = iso(now);
-        run.phase = 'poll';
-        run.handle = step.handle;
-        run.next_at = now + this.#pollDelay(run.polls++);
-        return 'none';
-      case 'succeeded': {
-        if (step.images.length === 0) {
-          // Some providers drop moderated images silently instead of saying so.
-          this.#finish(record, { status: 'failed', code: 'content_moderated', message: 'The provider returned no image; it was most likely filtered by moderation.' }, now);
-          return 'none';
-        }
-        view.status = 'processing';
-        view.updated_at = iso(now);
-        run.images = step.images;
-        run.file_ids = step.images.map(() => newFileId());
-        run.next_at = now;
-        if (step.images.some((image) => !('url' in image))) return 'inline';
-        run.phase = 'store';
-        run.handle = null;
-        return 'urls';
-      }
-      case 'failed':
-        this.#finish(record, { status: 'failed', code: step.code, message: step.message }, now);
-        return 'none';
-    }
-  }
-
-  #retry(record: TaskRecord, err: unknown, now: number): void {
-    const { run } = record;
-    const retryable = err instanceof ProviderRetryableError ? err : null;
-    console.warn(JSON.stringify({ level: 'warn', task_id: record.view.task_id, phase: run.phase, error: String(err) }));
-    if (run.phase !== 'store') {
-      run.images = [];
-      run.file_ids = [];
-    }
-    if (run.phase === 'store' && !retryable) {
-      this.#finish(record, { status: 'failed', code: 'provider_error', message: `The result could not be stored: ${String(err)}` }, now);
-      return;
-    }
-    run.retries += 1;
-    const model = findModel(record.view.model);
-    const nextNode = run.phase === 'submit' && model !== undefined && run.node_index + 1 < model.nodes.length;
-    // A rate-limited node is waited out (within the deadline) unless another node can take the task.
-    if (run.phase === 'submit' && run.retries >= ATTEMPTS_PER_NODE && (nextNode || !retryable?.rateLimited)) {
-      this.#leaveNode(record, String(err), now);
-      return;
-    }
-    run.next_at = now + Math.max(retryable?.retryAfterMs ?? 0, this.#backoff(run.retries - 1));
-  }
-
-  /** Hands the task to the model's next backend node, or fails it when this was the last one. */
-  #leaveNode(record: TaskRecord, reason: string, now: number): void {
-    const { run } = record;
-    const model = findModel(record.view.model);
-    if (model && run.node_index + 1 < model.nodes.length) {
-      run.node_index += 1;
-      run.retries = 0;
-      run.next_at = now;
-      return;
-    }
-    this.#finish(record, { status: 'failed', code: 'provider_unavailable', message: `Every backend node failed: ${reason}` }, now);
-  }
-
-  #finish(record: TaskRecord, outcome: Outcome, now: number): void {
-    const { view } = record;
-    view.status = outcome.status;
-    view.updated_at = iso(now);
-    view.completed_at = iso(now);
-    if (outcome.status === 'succeeded') {
-      view.output = { images: outcome.images };
-      view.credits = this.#chargeFor(record, outcome.images.length);
-    } else {
-      view.output = null;
-      view.error = { code: outcome.code, message: outcome.message };
-      view.credits = 0;
-    }
-    record.billing.charge = view.credits;
-    record.run.images = [];
-    record.billing.next_at = now;
-    record.snapshot.next_at = now;
-    if (view.callback_url) {
-      view.webhook = initialWebhookState(view.callback_url, now);
-      record.webhook_id = `msg_${view.task_id}`;
-    }
-  }
-
-  /**
-   * Prices are per image: when a provider filters some of the images asked for (and says so only
-   * by returning fewer), the task costs the images it delivered.
-   */
-  #chargeFor(record: TaskRecord, delivered: number): number {
-    const countField = findModel(record.view.model)?.count_field;
-    const requested = countField ? Math.max(1, Number(record.request[countField] ?? 1)) : 1;
-    return (record.view.credits / requested) * Math.min(delivered, requested);
-  }
-
-  async #resolveBilling(record: TaskRecord, now: number): Promise<void> {
-    const { billing } = record;
-    if (billing.done || billing.charge === null || (billing.next_at ?? 0) > now) return;
-    try {
-      await accountStub(this.env, record.account_id).resolve(record.view.task_id, billing.charge);
-      billing.done = true;
-      billing.next_at = null;
-    } catch (err) {
-      billing.next_at = now + this.#backoff(billing.failures++);
-      console.error(JSON.stringify({ level: 'error', task_id: record.view.task_id, billing: String(err) }));
-    }
-  }
-
-  async #deliverWebhook(record: TaskRecord, now: number): Promise<void> {
-    const webhook = record.view.webhook;
-    if (!webhook || webhook.status !== 'pending' || !record.webhook_id) return;
-    if (webhook.next_attempt_at && Date.parse(webhook.next_attempt_at) > now) return;
-    const body = JSON.stringify(record.view);
+  async #deliverWebhook(record: TaskRecord): Promise<TaskEvent> {
+    const webhook = record.webhook!;
+    const body = JSON.stringify(renderTask(record));
     let headers: Record<string, string>;
     try {
-      headers = await webhookHeaders(this.env, record.account_id, record.webhook_id, body, Date.now());
+      headers = await webhookHeaders(this.env, record.account_id, webhook.id, body, Date.now());
     } catch (err) {
-      // Our own failure, not the receiver's: try again soon without spending one of its attempts.
-      webhook.next_attempt_at = iso(now + SIGNING_RETRY_MS);
-      console.error(JSON.stringify({ level: 'error', task_id: record.view.task_id, webhook_signing: String(err) }));
-      return;
+      console.error(JSON.stringify({ level: 'error', task_id: record.task_id, webhook_signing: String(err) }));
+      return { type: 'webhook_signing_failed' };
     }
-    record.view.webhook = await attemptDelivery(this.env, webhook, headers, body);
-    record.view.updated_at = iso(Date.now());
-  }
-
-  /**
-   * When the snapshot may be written: only after billing and any webhook delivery ended, since KV must
-   * not keep a state that will still change. Null while it is done or waiting on those.
-   */
-  #snapshotDueAt(record: TaskRecord): number | null {
-    const { snapshot } = record;
-    if (snapshot.done || snapshot.next_at === null) return null;
-    if (!record.billing.done || record.view.webhook?.status === 'pending') return null;
-    return snapshot.next_at;
-  }
-
-  /**
-   * KV holds only quiescent tasks: terminal, paid or refunded, and with no webhook delivery still
-   * pending, so a snapshot never goes stale and each key is written about once.
-   */
-  async #writeSnapshot(record: TaskRecord, now: number): Promise<void> {
-    const { snapshot } = record;
-    const dueAt = this.#snapshotDueAt(record);
-    if (dueAt === null || dueAt > now) return;
-    try {
-      await this.env.KV.put(
-        taskSnapshotKey(record.view.task_id),
-        JSON.stringify({ account_id: record.account_id, task: record.view }),
-        { expirationTtl: SNAPSHOT_TTL_S },
-      );
-      snapshot.done = true;
-      snapshot.next_at = null;
-    } catch (err) {
-      snapshot.next_at = now + this.#backoff(snapshot.failures++);
-      console.error(JSON.stringify({ level: 'error', task_id: record.view.task_id, snapshot: String(err) }));
-    }
-  }
-
-  /** Sets the one alarm to the earliest pending piece of work, or clears it when nothing is left. */
-  async #arm(record: TaskRecord): Promise<void> {
-    const due: number[] = [];
-    if (!isTerminal(record.view.status)) due.push(Math.min(record.run.next_at, record.run.deadline_at));
-    if (!record.billing.done && record.billing.next_at !== null) due.push(record.billing.next_at);
-    // A snapshot waiting on billing or the webhook must not keep the alarm firing in a loop.
-    const snapshotAt = this.#snapshotDueAt(record);
-    if (snapshotAt !== null) due.push(snapshotAt);
-    const webhook = record.view.webhook;
-    if (webhook?.status === 'pending' && webhook.next_attempt_at) due.push(Date.parse(webhook.next_attempt_at));
-    if (due.length === 0) {
-      await this.ctx.storage.deleteAlarm();
-      return;
-    }
-    await this.ctx.storage.setAlarm(Math.min(...due));
+    const answer = await postWebhook(webhook.url, headers, body);
+    return { type: 'webhook_answered', status_code: answer.statusCode, error: answer.error };
   }
 
   /**
@@ -392,17 +243,16 @@ export class TaskDO extends DurableObject<Env> {
         fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
       );
   }
+}
 
-  #pollDelay(polls: number): number {
-    const initial = Number(this.env.POLL_INITIAL_MS);
-    return Math.min(Number(this.env.POLL_MAX_MS), initial * 1.5 ** polls);
-  }
-
-  #backoff(failures: number): number {
-    const initial = Number(this.env.POLL_INITIAL_MS);
-    const base = Math.min(Number(this.env.POLL_MAX_MS), initial * 2 ** failures);
-    return base / 2 + Math.random() * (base / 2);
-  }
+/**
+ * Our words for a failure, which may end up in the task's error message: what our own errors say,
+ * or a generic phrase, the runtime's text (`internal error; reference = …`) going to the log only.
+ */
+function publicReason(record: TaskRecord, err: unknown): string {
+  if (err instanceof ProviderRetryableError || err instanceof ResultRejectedError) return err.message;
+  console.error(JSON.stringify({ level: 'error', task_id: record.task_id, phase: record.run.phase, error: String(err) }));
+  return 'unexpected error';
 }
 
 /** The task's object; one per task id. */

@@ -78,6 +78,8 @@ describe('the reservation sweep', () => {
       model: 'flux-2',
       request: { model: 'flux-2', prompt: 'too late' },
       credits: 5,
+      images_requested: 1,
+      node_count: 1,
       public_base_url: 'http://gateway.test',
     });
     expect(late).toBeNull();
@@ -110,8 +112,25 @@ describe('the reservation sweep', () => {
     });
     expect(await runDurableObjectAlarm(account)).toBe(true);
     expect(await ledger(accountId)).toMatchObject({ balance: 5, reserved: 5 });
-    const books = await (await api(`/internal/v1/accounts/${accountId}/reconciliation`, { headers: INTERNAL })).json<{ consistent: boolean }>();
-    expect(books.consistent).toBe(true);
     await waitForTask(auth, task_id);
+  });
+});
+
+describe('reconciliation', () => {
+  it('reports a reservation still open past its task\'s deadline as a problem, not as consistent', async () => {
+    const { auth, accountId } = await customer(undefined, 10);
+    const { task_id } = await (await createTask(auth, { model: 'flux-2', prompt: 'Running late [sim:slow=3000]' })).json<{ task_id: string }>();
+    const reconciliation = async () =>
+      (await api(`/internal/v1/accounts/${accountId}/reconciliation`, { headers: INTERNAL })).json<{ consistent: boolean; problems: string[] }>();
+    expect(await reconciliation()).toMatchObject({ consistent: true, problems: [] });
+    await runInDurableObject(accountStub(env, accountId), (_instance, state) => {
+      state.storage.sql.exec("UPDATE open_reservations SET created_at = '2000-01-01T00:00:00.000Z'");
+    });
+    expect(await reconciliation()).toMatchObject({
+      consistent: false,
+      problems: [`reservation of ${task_id} is still open past its task's deadline`],
+    });
+    await waitForTask(auth, task_id);
+    expect(await reconciliation()).toMatchObject({ consistent: true, problems: [] });
   });
 });

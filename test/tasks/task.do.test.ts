@@ -64,6 +64,8 @@ describe('the task object', () => {
       model: 'flux-2',
       request: { model: 'flux-2', prompt, aspect_ratio: '1:1', type: 'pro', resolution: '1K' },
       credits: 5,
+      images_requested: 1,
+      node_count: 1,
       public_base_url: 'http://gateway.test',
     });
     const view = await eventually(async () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { newTaskId } from '../../src/ids';
 import { taskSnapshotKey } from '../../src/tasks/task-snapshot';
 import type { TaskView, WebhookState } from '../../src/tasks/task.schema';
-import { retrySchedule } from '../../src/webhooks/delivery';
+import { config } from '../../src/config';
 import { api, createTask, customer, eventually, waitForTask } from '../helpers';
 import { currentSecret, deliveries, receiver, settledWebhookTask, taskWithCallback } from './receiver';
 
@@ -21,7 +21,7 @@ const snapshotWith = (taskId: string, status: WebhookState['status']) =>
 describe('POST /api/v1/tasks/{task_id}/webhook/redeliver', () => {
   it('delivers a given-up webhook again with the same webhook-id, and rewrites the snapshot after', async () => {
     const { auth } = await customer(undefined, 100);
-    const scheduled = retrySchedule(env).length + 1;
+    const scheduled = config(env).webhookScheduleS.length + 1;
     const hook = receiver(`fail=${scheduled}`);
     const taskId = await taskWithCallback(auth, hook.url);
     expect((await settledWebhookTask(auth, taskId)).webhook).toMatchObject({ status: 'failed', attempts: scheduled });

@@ -3,11 +3,11 @@ import { env } from 'cloudflare:workers';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import type { TaskView } from '../../src/tasks/task.schema';
-import { retrySchedule } from '../../src/webhooks/delivery';
+import { config } from '../../src/config';
 import { api, createTask, customer, eventually, waitForTask } from '../helpers';
 import { currentSecret, deliveries, receiver, settledWebhookTask, taskWithCallback } from './receiver';
 
-const attemptsInSchedule = retrySchedule(env).length + 1;
+const attemptsInSchedule = config(env).webhookScheduleS.length + 1;
 
 describe('webhook delivery of finished tasks', () => {
   it('retries a receiver that fails twice: one accepted delivery, three attempts, one webhook-id, valid signatures', async () => {

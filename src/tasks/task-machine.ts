@@ -1,0 +1,350 @@
+import type { FailureCode, ProviderImage, ProviderStep } from '../providers/types';
+import type { TaskRecord, WebhookRecord } from './task-record';
+import { isTerminal, type StoredImage } from './task.schema';
+
+/**
+ * The task's life as a pure machine: `transition(record, event, now, config)` says what a thing that
+ * happened does to the task, and `due(record)` says what work is waiting and from when. It does no
+ * I/O and reads no clock: the task's Durable Object (task.do.ts) performs the due work, feeds what
+ * came of it back as an event, saves the record and sets its one alarm to `alarmAt`.
+ *
+ * The statuses and what moves them:
+ *
+ *   pending ──submit_started (sync provider)──▶ processing
+ *   pending ──provider_answered pending|succeeded──▶ processing
+ *   pending | processing ──provider_answered failed, node_unconfigured on the last node,
+ *                          store_failed (final), deadline_passed──▶ failed
+ *   processing ──results_stored──▶ succeeded
+ *
+ * Once `succeeded` or `failed` the task only settles its credits, delivers its webhook and writes
+ * its KV snapshot, each retried until it succeeds (the webhook until its schedule runs out).
+ */
+
+export interface MachineConfig {
+  pollInitialMs: number;
+  pollMaxMs: number;
+  /** Seconds between webhook attempts, after the first; then the delivery has failed. */
+  webhookScheduleS: readonly number[];
+  /** In [0, 1): the jitter of retry backoffs. */
+  random: () => number;
+}
+
+/** Tries of one backend node before the task moves to the next (rate limits do not count). */
+export const ATTEMPTS_PER_NODE = 3;
+/** Wait before signing again when the account object did not answer; not counted as an attempt. */
+export const SIGNING_RETRY_MS = 5_000;
+
+/** What happened: the result of a piece of due work, or a request from outside. */
+export type TaskEvent =
+  /** A synchronous provider call is about to go out: from now on the provider is generating. */
+  | { type: 'submit_started' }
+  | { type: 'provider_answered'; step: ProviderStep; provider: string; node: string; file_ids: string[] }
+  /** A transient failure (network, 5xx, 429, malformed answer) of a submit or poll. */
+  | { type: 'provider_failed'; message: string; rate_limited: boolean; retry_after_ms: number | null }
+  /** Our configuration, not the provider's trouble: this node cannot be used at all. */
+  | { type: 'node_unconfigured'; message: string }
+  | { type: 'results_stored'; images: StoredImage[] }
+  | { type: 'store_failed'; message: string; retryable: boolean }
+  | { type: 'deadline_passed' }
+  | { type: 'billing_acknowledged' }
+  | { type: 'billing_failed' }
+  | { type: 'webhook_answered'; status_code: number | null; error: string | null }
+  | { type: 'webhook_signing_failed' }
+  | { type: 'snapshot_written' }
+  | { type: 'snapshot_failed' }
+  | { type: 'redelivery_requested' };
+
+/** What the shell must do right away, besides the due work. */
+export type TaskEffect = { type: 'drop_snapshot' } | { type: 'log'; level: 'warn' | 'error'; message: string };
+
+export type Transition =
+  | { ok: true; record: TaskRecord; effects: TaskEffect[] }
+  | { ok: false; reason: 'not_terminal' | 'no_callback_url' };
+
+/** Timed work: the provider steps, the deadline, and the finished task's side effects. */
+export type Work = 'deadline' | 'submit' | 'poll' | 'store' | 'settle' | 'webhook' | 'snapshot';
+
+export interface DueWork {
+  work: Work;
+  at: number;
+}
+
+type Outcome =
+  | { status: 'succeeded'; images: StoredImage[] }
+  | { status: 'failed'; code: FailureCode; message: string };
+
+/** Exponential backoff with jitter, in whole milliseconds. */
+function backoff(config: MachineConfig, failures: number): number {
+  const base = Math.min(config.pollMaxMs, config.pollInitialMs * 2 ** failures);
+  return Math.round(base / 2 + config.random() * (base / 2));
+}
+
+function pollDelay(config: MachineConfig, polls: number): number {
+  return Math.round(Math.min(config.pollMaxMs, config.pollInitialMs * 1.5 ** polls));
+}
+
+/** Prices are per image: a provider that filters some images (and says so only by returning fewer) is paid for the rest. */
+function chargeFor(record: TaskRecord, delivered: number): number {
+  return Math.floor((record.credits * Math.min(delivered, record.images_requested)) / record.images_requested);
+}
+
+function finish(record: TaskRecord, outcome: Outcome, now: number): TaskRecord {
+  const succeeded = outcome.status === 'succeeded';
+  return {
+    ...record,
+    status: outcome.status,
+    updated_at: now,
+    completed_at: now,
+    images: succeeded ? outcome.images : null,
+    error: succeeded ? null : { code: outcome.code, message: outcome.message },
+    charge: succeeded ? chargeFor(record, outcome.images.length) : 0,
+    run: { ...record.run, images: [], file_ids: [] },
+    billing: { done: false, next_at: now, failures: 0 },
+    snapshot: { done: false, next_at: now, failures: 0 },
+    webhook: record.callback_url ? freshWebhook(record, now) : null,
+  };
+}
+
+function freshWebhook(record: TaskRecord, now: number): WebhookRecord {
+  return {
+    id: `msg_${record.task_id}`,
+    url: record.callback_url ?? '',
+    status: 'pending',
+    attempts: 0,
+    last_status_code: null,
+    last_error: null,
+    next_at: now,
+  };
+}
+
+/** Hands the task to the model's next backend node, or fails it when this was the last one. */
+function leaveNode(record: TaskRecord, reason: string, now: number): TaskRecord {
+  const { run } = record;
+  if (run.node_index + 1 < record.node_count) {
+    return { ...record, run: { ...run, node_index: run.node_index + 1, retries: 0, next_at: now } };
+  }
+  return finish(record, { status: 'failed', code: 'provider_unavailable', message: `Every backend node failed: ${reason}` }, now);
+}
+
+function answered(
+  record: TaskRecord,
+  event: Extract<TaskEvent, { type: 'provider_answered' }>,
+  now: number,
+  config: MachineConfig,
+): TaskRecord {
+  const { run } = record;
+  const { step } = event;
+  const fromSubmit = run.phase === 'submit';
+  const served = fromSubmit && step.state !== 'failed' ? { provider: event.provider, node: event.node } : {};
+  switch (step.state) {
+    case 'pending':
+      return {
+        ...record,
+        ...served,
+        status: 'processing',
+        updated_at: now,
+        run: {
+          ...run,
+          phase: 'poll',
+          handle: step.handle,
+          retries: 0,
+          polls: run.polls + 1,
+          next_at: now + pollDelay(config, run.polls),
+        },
+      };
+    case 'succeeded':
+      if (step.images.length === 0) {
+        // Some providers drop moderated images silently instead of saying so.
+        return finish(record, { status: 'failed', code: 'content_moderated', message: 'The provider returned no image; it was most likely filtered by moderation.' }, now);
+      }
+      return {
+        ...record,
+        ...served,
+        status: 'processing',
+        updated_at: now,
+        run: {
+          ...run,
+          phase: 'store',
+          produced_by: fromSubmit ? 'submit' : 'poll',
+          retries: 0,
+          images: step.images,
+          file_ids: event.file_ids.slice(0, step.images.length),
+          next_at: now,
+        },
+      };
+    case 'failed':
+      return finish(record, { status: 'failed', code: step.code, message: step.message }, now);
+  }
+}
+
+function providerFailed(
+  record: TaskRecord,
+  event: Extract<TaskEvent, { type: 'provider_failed' }>,
+  now: number,
+  config: MachineConfig,
+): TaskRecord {
+  const run = { ...record.run, images: [], file_ids: [], retries: record.run.retries + 1 };
+  const hasNextNode = run.node_index + 1 < record.node_count;
+  // A rate-limited node is waited out (within the deadline) unless another node can take the task.
+  if (run.phase === 'submit' && run.retries >= ATTEMPTS_PER_NODE && (hasNextNode || !event.rate_limited)) {
+    return leaveNode({ ...record, run }, event.message, now);
+  }
+  const wait = Math.max(Math.ceil(event.retry_after_ms ?? 0), backoff(config, run.retries - 1));
+  return { ...record, run: { ...run, next_at: now + wait } };
+}
+
+function storeFailed(
+  record: TaskRecord,
+  event: Extract<TaskEvent, { type: 'store_failed' }>,
+  now: number,
+  config: MachineConfig,
+): TaskRecord {
+  const { run } = record;
+  if (!event.retryable) {
+    return finish(record, { status: 'failed', code: 'provider_error', message: `The result could not be stored: ${event.message}` }, now);
+  }
+  const retries = run.retries + 1;
+  const next_at = now + backoff(config, retries - 1);
+  // Inline results were never saved (they can pass the storage value limit): ask the provider again.
+  if (hasInlineImages(run.images)) {
+    return { ...record, run: { ...run, phase: run.produced_by ?? 'submit', images: [], file_ids: [], retries, next_at } };
+  }
+  return { ...record, run: { ...run, retries, next_at } };
+}
+
+function webhookAnswered(
+  webhook: WebhookRecord,
+  event: Extract<TaskEvent, { type: 'webhook_answered' }>,
+  now: number,
+  config: MachineConfig,
+): WebhookRecord {
+  const attempts = webhook.attempts + 1;
+  const after = { ...webhook, attempts, last_status_code: event.status_code, last_error: event.error };
+  if (event.error === null) return { ...after, status: 'delivered', next_at: null };
+  if (event.status_code === 410) {
+    return { ...after, status: 'failed', last_error: 'receiver answered 410 Gone; not retried', next_at: null };
+  }
+  const delay = config.webhookScheduleS[attempts - 1];
+  if (delay === undefined) return { ...after, status: 'failed', next_at: null };
+  return { ...after, status: 'pending', next_at: now + Math.round(delay * 1000) };
+}
+
+function retried(state: TaskRecord['billing'], ok: boolean, now: number, config: MachineConfig): TaskRecord['billing'] {
+  if (ok) return { done: true, next_at: null, failures: state.failures };
+  return { done: false, next_at: now + backoff(config, state.failures), failures: state.failures + 1 };
+}
+
+export const hasInlineImages = (images: readonly ProviderImage[]): boolean => images.some((image) => !('url' in image));
+
+const ok = (record: TaskRecord, effects: TaskEffect[] = []): Transition => ({ ok: true, record, effects });
+
+/**
+ * What `event` does to the task at time `now`. Events that do not apply to the task's state (a
+ * late provider answer after the deadline, a second billing acknowledgement) leave it unchanged.
+ */
+export function transition(record: TaskRecord, event: TaskEvent, now: number, config: MachineConfig): Transition {
+  const running = !isTerminal(record.status);
+  const { run } = record;
+  switch (event.type) {
+    case 'submit_started':
+      return ok(running && run.phase === 'submit' ? { ...record, status: 'processing', updated_at: now } : record);
+    case 'provider_answered':
+      return ok(running && run.phase !== 'store' ? answered(record, event, now, config) : record);
+    case 'provider_failed':
+      if (!running || run.phase === 'store') return ok(record);
+      return ok(providerFailed(record, event, now, config), [
+        { type: 'log', level: 'warn', message: `${run.phase} failed: ${event.message}` },
+      ]);
+    case 'node_unconfigured':
+      return ok(running && run.phase === 'submit' ? leaveNode(record, event.message, now) : record, [
+        { type: 'log', level: 'error', message: event.message },
+      ]);
+    case 'results_stored':
+      return ok(running && run.phase === 'store' ? finish(record, { status: 'succeeded', images: event.images }, now) : record);
+    case 'store_failed':
+      if (!running || run.phase !== 'store') return ok(record);
+      return ok(storeFailed(record, event, now, config), [
+        { type: 'log', level: 'warn', message: `storing results failed: ${event.message}` },
+      ]);
+    case 'deadline_passed':
+      if (!running || now < record.deadline_at) return ok(record);
+      return ok(finish(record, { status: 'failed', code: 'timeout', message: 'The provider did not finish before the task deadline.' }, now));
+    case 'billing_acknowledged':
+    case 'billing_failed':
+      if (running || record.billing.done) return ok(record);
+      return ok({ ...record, billing: retried(record.billing, event.type === 'billing_acknowledged', now, config) });
+    case 'webhook_answered':
+      if (record.webhook?.status !== 'pending') return ok(record);
+      return ok({ ...record, updated_at: now, webhook: webhookAnswered(record.webhook, event, now, config) });
+    case 'webhook_signing_failed':
+      // Our own failure, not the receiver's: try again soon without spending one of its attempts.
+      if (record.webhook?.status !== 'pending') return ok(record);
+      return ok({ ...record, webhook: { ...record.webhook, next_at: now + SIGNING_RETRY_MS } });
+    case 'snapshot_written':
+    case 'snapshot_failed':
+      if (running || record.snapshot.done) return ok(record);
+      return ok({ ...record, snapshot: retried(record.snapshot, event.type === 'snapshot_written', now, config) });
+    case 'redelivery_requested':
+      if (running) return { ok: false, reason: 'not_terminal' };
+      if (!record.callback_url) return { ok: false, reason: 'no_callback_url' };
+      // The same event again (same `webhook-id`), with a fresh schedule; KV must not keep the old state meanwhile.
+      return ok(
+        {
+          ...record,
+          updated_at: now,
+          webhook: { ...freshWebhook(record, now), id: record.webhook?.id ?? `msg_${record.task_id}` },
+          snapshot: { done: false, next_at: now, failures: 0 },
+        },
+        [{ type: 'drop_snapshot' }],
+      );
+  }
+}
+
+/**
+ * The one rule for what is due: every piece of waiting work with the time it may run. A running
+ * task has its next provider step and its deadline; a final one its unsettled credits, its pending
+ * webhook, and then (only once both are done, so KV never keeps a state that will change) its snapshot.
+ */
+export function due(record: TaskRecord): DueWork[] {
+  if (!isTerminal(record.status)) {
+    return [
+      { work: 'deadline', at: record.deadline_at },
+      { work: record.run.phase, at: record.run.next_at },
+    ];
+  }
+  const work: DueWork[] = [];
+  const { billing, webhook, snapshot } = record;
+  if (!billing.done && billing.next_at !== null) work.push({ work: 'settle', at: billing.next_at });
+  if (webhook?.status === 'pending' && webhook.next_at !== null) work.push({ work: 'webhook', at: webhook.next_at });
+  if (billing.done && webhook?.status !== 'pending' && !snapshot.done && snapshot.next_at !== null) {
+    work.push({ work: 'snapshot', at: snapshot.next_at });
+  }
+  return work;
+}
+
+/** The work to do now, if any: the deadline first, since it ends every other step of a running task. */
+export function dueNow(record: TaskRecord, now: number): Work | null {
+  return due(record).find((item) => item.at <= now)?.work ?? null;
+}
+
+/**
+ * When the alarm must fire: at the earliest due work, in whole milliseconds and strictly after
+ * `now` (the runtime truncates alarm times, and an alarm set to the time of the run setting it is
+ * taken as already run and never fires). Null when nothing is left to do.
+ */
+export function alarmAt(record: TaskRecord, now: number): number | null {
+  const times = due(record).map((item) => item.at);
+  if (times.length === 0) return null;
+  return Math.max(Math.ceil(Math.min(...times)), Math.floor(now) + 1);
+}
+
+/**
+ * The record as it may be saved. Inline (base64) results are never saved: they can pass the
+ * storage value limit. If the task stops before copying them, the step that produced them is
+ * simply repeated.
+ */
+export function forStorage(record: TaskRecord): TaskRecord {
+  const { run } = record;
+  if (run.phase !== 'store' || !hasInlineImages(run.images)) return record;
+  return { ...record, run: { ...run, phase: run.produced_by ?? 'submit', images: [], file_ids: [] } };
+}
