@@ -1,4 +1,4 @@
-import type { AccountDO } from './billing/account.do';
+import type { AccountDO } from './accounts/account.do';
 import type { TaskDO } from './tasks/task.do';
 
 /** Every binding, variable and secret the Worker reads; the one place they are typed. */

@@ -1,26 +1,16 @@
-import { createRouter, installErrorHandling, jsonBody, requestId } from './http/app';
-import { billingRoutes } from './routes/billing.routes';
-import { filesRoutes } from './routes/files.routes';
-import { generationsRoutes } from './routes/generations.routes';
-import { internalRoutes } from './routes/internal.routes';
-import { modelsRoutes } from './routes/models.routes';
-import { tasksRoutes } from './routes/tasks.routes';
-import { webhooksRoutes } from './routes/webhooks.routes';
+import { createRouter, installErrorHandling, jsonBody, requestId } from './api/app';
+import { internalApi } from './api/internal';
+import { publicApi } from './api/public';
 
-export { AccountDO } from './billing/account.do';
+export { AccountDO } from './accounts/account.do';
 export { TaskDO } from './tasks/task.do';
 
 const app = createRouter();
 app.use('*', requestId);
 app.use('*', jsonBody);
 
-app.route('/', generationsRoutes);
-app.route('/', tasksRoutes);
-app.route('/', filesRoutes);
-app.route('/', billingRoutes);
-app.route('/', modelsRoutes);
-app.route('/', internalRoutes);
-app.route('/', webhooksRoutes);
+app.route('/api/v1', publicApi);
+app.route('/internal/v1', internalApi);
 
 app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
   type: 'http',

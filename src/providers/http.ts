@@ -1,8 +1,8 @@
-import { fetchFollowingCheckedRedirects, RedirectRefusedError } from '../http/guarded-fetch';
-import { describeNetworkFailure } from '../http/network-failure';
-import { withTimeout } from '../http/timeout';
-import type { OutboundUrlOptions } from '../http/url-guard';
-import { type ImageInfo, imageInfo } from '../images/image-info';
+import { fetchFollowingCheckedRedirects, RedirectRefusedError } from '../outbound/guarded-fetch';
+import { describeNetworkFailure } from '../outbound/network-failure';
+import { withTimeout } from '../outbound/timeout';
+import type { OutboundUrlOptions } from '../outbound/url-guard';
+import { type ImageInfo, imageInfo } from '../outbound/image-info';
 import { ProviderRetryableError } from './types';
 
 /** Upper bound on one provider HTTP call; the task's own deadline bounds the whole job. */

@@ -1,4 +1,4 @@
-import { outboundUrlOptions } from '../http/url-guard';
+import { outboundUrlOptions } from '../outbound/url-guard';
 import { fetchInputImage, providerFetch, readJson, throwIfTransient } from './http';
 import type { Json, ProviderAdapter, ProviderCall, ProviderImage, ProviderStep } from './types';
 import { ProviderRetryableError } from './types';

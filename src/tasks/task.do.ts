@@ -1,14 +1,14 @@
 import { DurableObject } from 'cloudflare:workers';
-import { accountStub } from '../billing/account.do';
+import { accountStub } from '../accounts/account.do';
 import { findModel } from '../catalog';
 import { config } from '../config';
 import type { Env } from '../env';
-import { withTimeout } from '../http/timeout';
+import { withTimeout } from '../outbound/timeout';
 import { newFileId } from '../ids';
-import { ResultRejectedError, storeResultImage } from '../images/result-store';
+import { ResultRejectedError, ResultUnavailableError, storeResultImage } from '../outbound/result-store';
 import { ProviderRetryableError } from '../providers/types';
-import { postWebhook } from '../webhooks/delivery';
-import { webhookHeaders } from '../webhooks/signing';
+import { postWebhook } from '../outbound/webhook-delivery';
+import { webhookHeaders } from '../outbound/webhook-signing';
 import { alarmAt, dueNow, forStorage, type MachineConfig, type TaskEffect, type TaskEvent, transition, type Work } from './task-machine';
 import { newTaskRecord, type RedeliveryResult, type TaskInit, type TaskRecord } from './task-record';
 import { dropTaskSnapshot, writeTaskSnapshot } from './task-snapshot';
@@ -174,7 +174,7 @@ export class TaskDO extends DurableObject<Env> {
           );
           return { type: 'results_stored', images };
         } catch (err) {
-          return { type: 'store_failed', message: publicReason(record, err), retryable: err instanceof ProviderRetryableError };
+          return { type: 'store_failed', message: publicReason(record, err), retryable: err instanceof ResultUnavailableError };
         }
       case 'settle':
         try {
@@ -250,7 +250,7 @@ export class TaskDO extends DurableObject<Env> {
  * or a generic phrase, the runtime's text (`internal error; reference = …`) going to the log only.
  */
 function publicReason(record: TaskRecord, err: unknown): string {
-  if (err instanceof ProviderRetryableError || err instanceof ResultRejectedError) return err.message;
+  if (err instanceof ProviderRetryableError || err instanceof ResultRejectedError || err instanceof ResultUnavailableError) return err.message;
   console.error(JSON.stringify({ level: 'error', task_id: record.task_id, phase: record.run.phase, error: String(err) }));
   return 'unexpected error';
 }

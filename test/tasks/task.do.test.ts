@@ -2,7 +2,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { taskStub } from '../../src/tasks/task.do';
-import { accountStub } from '../../src/billing/account.do';
+import { accountStub } from '../../src/accounts/account.do';
 import { newTaskId } from '../../src/ids';
 import { api, balance, createTask, customer, eventually, INTERNAL, newAccountId, topUp, waitForTask } from '../helpers';
 

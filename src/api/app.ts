@@ -1,0 +1,140 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { HTTPException } from 'hono/http-exception';
+import type { AppEnv } from '../env';
+import { randomBase62 } from '../ids';
+import { ApiError, validationError } from '../errors';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** `application/json` and its `+json` relatives, with or without parameters. */
+const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * A router whose zod validation failures become the contract's 400 with `details`; every route
+ * module builds on this so validation errors look the same everywhere.
+ */
+export function createRouter(): OpenAPIHono<AppEnv> {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.error.issues);
+    },
+  });
+}
+
+/** Gives every request an id (kept from `x-request-id` when the BFF sends a sane one) and echoes it. */
+export const requestId = createMiddleware<AppEnv>(async (c, next) => {
+  const incoming = c.req.header('x-request-id');
+  const id = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : `req_${randomBase62(20)}`;
+  c.set('requestId', id);
+  await next();
+  c.header('x-request-id', id);
+});
+
+/**
+ * Bodies are JSON and small. Checked before any route runs so that every route rejects a wrong
+ * content type, an oversize body and malformed JSON the same way; the text is cached by Hono, so
+ * the validators parse it again without re-reading the stream. What an empty body means depends on
+ * the route, so routes with a body say it with `requiredJsonBody` or `optionalJsonBody`.
+ */
+export const jsonBody = createMiddleware<AppEnv>(async (c, next) => {
+  const method = c.req.method;
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next();
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > MAX_BODY_BYTES) {
+    throw new ApiError('payload_too_large', `Request body exceeds ${MAX_BODY_BYTES} bytes.`);
+  }
+  const hasBody = declared > 0 || c.req.header('transfer-encoding') !== undefined;
+  if (!hasBody) return next();
+  const type = c.req.header('content-type') ?? '';
+  if (!JSON_CONTENT_TYPE.test(type)) {
+    throw new ApiError('unsupported_media_type', 'Content-Type must be application/json.');
+  }
+  const text = await c.req.text();
+  if (new TextEncoder().encode(text).byteLength > MAX_BODY_BYTES) {
+    throw new ApiError('payload_too_large', `Request body exceeds ${MAX_BODY_BYTES} bytes.`);
+  }
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new ApiError('invalid_json', 'Request body is not valid JSON.');
+  }
+  return next();
+});
+
+/** A body that says it is JSON and is empty; Hono's validator would fail to parse it and throw its own 400. */
+async function isEmptyJsonBody(c: Context<AppEnv>): Promise<boolean> {
+  return JSON_CONTENT_TYPE.test(c.req.header('content-type') ?? '') && (await c.req.text()) === '';
+}
+
+/** Route middleware of a route whose JSON body is required: an empty one is `invalid_json`. */
+export const requiredJsonBody = createMiddleware<AppEnv>(async (c, next) => {
+  if (await isEmptyJsonBody(c)) throw new ApiError('invalid_json', 'Request body is empty; send a JSON object.');
+  await next();
+});
+
+/**
+ * Route middleware of a route whose JSON body is optional: an empty one is no body, exactly as when
+ * no content type is sent (the route sees `{}`), so clients that always send
+ * `content-type: application/json` are not punished for having nothing to say.
+ */
+export const optionalJsonBody = createMiddleware<AppEnv>(async (c, next) => {
+  // Hono keeps its body cache as promises, whatever its type says; the validator parses this text.
+  if (await isEmptyJsonBody(c)) c.req.bodyCache.text = Promise.resolve('{}') as unknown as string;
+  await next();
+});
+
+/**
+ * Hono's own exceptions (its validators' 400 for a body they cannot parse, the 415 of the OpenAPI
+ * media-type gate) in our vocabulary: the framework turning down a request is the client's 4xx,
+ * never our 500, even on a route that forgot `requiredJsonBody`.
+ */
+function fromHttpException(err: HTTPException): ApiError | null {
+  switch (err.status) {
+    case 400:
+      return new ApiError('invalid_json', 'Request body is empty or not valid JSON.', { cause: err });
+    case 413:
+      return new ApiError('payload_too_large', `Request body exceeds ${MAX_BODY_BYTES} bytes.`, { cause: err });
+    case 415:
+      return new ApiError('unsupported_media_type', 'Content-Type must be application/json.', { cause: err });
+    default:
+      return null;
+  }
+}
+
+function compile(path: string): RegExp {
+  const pattern = path
+    .split('/')
+    .map((part) => (part.startsWith(':') || part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${pattern}/?$`);
+}
+
+/** Installs the error handler and the 404/405 answers; call once, on the root app, after mounting routes. */
+export function installErrorHandling(app: OpenAPIHono<AppEnv>): void {
+  app.notFound((c) => {
+    const path = c.req.path;
+    const allowed = new Set(
+      app.routes.filter((r) => r.method !== 'ALL' && compile(r.path).test(path)).map((r) => r.method),
+    );
+    if (allowed.size > 0) {
+      throw new ApiError('method_not_allowed', `${c.req.method} is not allowed on ${path}.`, {
+        headers: { allow: [...allowed].join(', ') },
+      });
+    }
+    throw new ApiError('not_found', `No route for ${c.req.method} ${path}.`);
+  });
+
+  app.onError((err, c) => {
+    const id = c.get('requestId') ?? `req_${randomBase62(20)}`;
+    let error = err instanceof ApiError ? err : err instanceof HTTPException ? fromHttpException(err) : null;
+    if (!error) {
+      console.error(JSON.stringify({ level: 'error', request_id: id, error: String(err), stack: (err as Error).stack }));
+      error = new ApiError('internal_error', 'An unexpected error occurred.');
+    }
+    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+    c.header('x-request-id', id);
+    return c.json(error.toBody(id), error.status);
+  });
+}

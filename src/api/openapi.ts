@@ -1,0 +1,25 @@
+import { ErrorBodySchema } from '../errors';
+
+/** OpenAPI response entries for error statuses, all with the one error envelope. */
+export function errorResponses(...statuses: number[]) {
+  const descriptions: Record<number, string> = {
+    400: 'Invalid request; `error.details` names each offending field.',
+    401: 'Missing, malformed, unknown or revoked credentials.',
+    402: 'Not enough credits.',
+    404: 'Not found (or owned by another account).',
+    409: 'Conflict.',
+    413: 'Body larger than 64 KiB.',
+    415: 'Body is not application/json.',
+    429: 'Rate limited.',
+    503: 'Provider unavailable.',
+  };
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: descriptions[status] ?? 'Error', content: { 'application/json': { schema: ErrorBodySchema } } },
+    ]),
+  );
+}
+
+export const bearerSecurity = [{ bearerAuth: [] }];
+export const internalSecurity = [{ internalToken: [] }];
