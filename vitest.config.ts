@@ -1,11 +1,15 @@
+import { resolve } from 'node:path';
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 import { freePort } from './scripts/free-port';
+import { PROVIDERS } from './src/providers';
 
 process.env.SIM_PORT ??= String(await freePort());
 const simulatorUrl = `http://127.0.0.1:${process.env.SIM_PORT}`;
 
 export default defineConfig({
+  // The zod the deployed bundle gets (see src/zod-lean.ts and wrangler.toml's [alias]), so tests run what we deploy.
+  resolve: { alias: [{ find: /^zod$/, replacement: resolve(import.meta.dirname, 'src/zod-lean.ts') }] },
   plugins: [
     cloudflareTest({
       wrangler: { configPath: './wrangler.toml' },
@@ -20,20 +24,8 @@ export default defineConfig({
           POLL_MAX_MS: '400',
           WEBHOOK_RETRY_SCHEDULE: '1,2',
           SIMULATOR_URL: simulatorUrl,
-          BFL_BASE_URL: simulatorUrl,
-          BFL_API_KEY: 'test-bfl-key',
-          WAVESPEED_BASE_URL: simulatorUrl,
-          WAVESPEED_API_KEY: 'test-wavespeed-key',
-          XAI_BASE_URL: simulatorUrl,
-          XAI_API_KEY: 'test-xai-key',
-          OPENAI_BASE_URL: simulatorUrl,
-          OPENAI_API_KEY: 'test-openai-key',
-          GEMINI_BASE_URL: simulatorUrl,
-          GEMINI_API_KEY: 'test-gemini-key',
-          IDEOGRAM_BASE_URL: simulatorUrl,
-          IDEOGRAM_API_KEY: 'test-ideogram-key',
-          RECRAFT_BASE_URL: simulatorUrl,
-          RECRAFT_API_KEY: 'test-recraft-key',
+          // Every provider's base URL and a placeholder key, from the adapters' declarations.
+          ...Object.fromEntries(PROVIDERS.flatMap((p) => [[p.baseUrlVar, simulatorUrl], [p.secret, `test-${p.id}-key`]])),
         },
       },
     }),

@@ -119,7 +119,6 @@ async function main(): Promise<void> {
 
   log('building bundles with wrangler deploy --dry-run');
   const gatewayBundle = buildWorker(join(work, 'gateway'));
-  const gatewayMinified = buildWorker(join(work, 'gateway-min'), { minify: true });
   const floorBundle = buildWorker(join(work, 'floor'), { config: 'bench/floor.wrangler.toml' });
 
   const simPort = await freePort();
@@ -253,7 +252,7 @@ async function main(): Promise<void> {
   );
   results.unloaded = unloaded as BenchResults['unloaded'];
   results.storage = measureObjectStorage(join(e2eDir, 'do'), 'TaskDO');
-  results.bundle = { gateway: gatewayBundle, gateway_minified: gatewayMinified, floor: floorBundle };
+  results.bundle = { gateway: gatewayBundle, floor: floorBundle };
   results.timing = { parked: parkedTiming, e2e: e2eTiming };
   results.create_counts = CREATE_COUNTS;
   results.create_counts_unloaded = CREATE_UNLOADED_COUNTS;

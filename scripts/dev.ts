@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync } from 'node:fs';
 import { startSimulator } from '../simulator/server';
+import { PROVIDERS } from '../src/providers';
 
 /**
  * `npm run dev`: the provider simulator on SIM_PORT (8788) and the Worker under `wrangler dev` on
@@ -18,7 +19,6 @@ if (!existsSync('.dev.vars')) {
 const sim = await startSimulator({ port: simPort });
 console.log(`provider simulator on ${sim.url} (fault switches: see simulator/faults.ts)`);
 
-const providers = ['BFL', 'WAVESPEED', 'XAI', 'OPENAI', 'GEMINI', 'IDEOGRAM', 'RECRAFT'];
 const vars: Record<string, string> = {
   ENVIRONMENT: 'development',
   // Result URLs on the dev server itself, whatever wrangler.toml says for production.
@@ -27,7 +27,7 @@ const vars: Record<string, string> = {
   POLL_INITIAL_MS: '500',
   POLL_MAX_MS: '3000',
   WEBHOOK_RETRY_SCHEDULE: '1,2,4,8',
-  ...Object.fromEntries(providers.map((p) => [`${p}_BASE_URL`, sim.url])),
+  ...Object.fromEntries(PROVIDERS.map((p) => [p.baseUrlVar, sim.url])),
 };
 
 const wrangler = spawn(

@@ -10,6 +10,11 @@
  *   [sim:http=503]       every submit answers HTTP 503 (any status: 500, 429, 402 …)
  *   [sim:http=503x2]     only the first 2 submits with this prompt do
  *   [sim:nocredit]       the provider's out-of-credit answer
+ *   [sim:status=cancelled] the job ends in this raw provider status (async providers): WaveSpeed's
+ *                        `cancelled` or `timeout`, or a status the provider does not publish
+ *                        (e.g. `Queued` at BFL), to show it is not polled forever
+ *   [sim:gone]           the provider no longer serves the route: Imagen on the Gemini API since
+ *                        Google disabled it (2026-08), answered as Google answers a model it lacks
  *   [sim:drop=1]         the provider filters 1 of the images it makes and returns the rest
  *                        (providers that filter per image, e.g. Imagen)
  *   [sim:only=NAME]      the prompt's failure switches (all but `slow`) hit only the simulated
@@ -29,10 +34,14 @@ export interface Faults {
   http_status: number | null;
   http_times: number | null;
   no_credit: boolean;
+  /** `[sim:status=NAME]`: the raw status the job ends in, or null for the usual outcome. */
+  end_status: string | null;
   /** `[sim:only=NAME]`: the endpoint the failure switches are limited to, or null for all. */
   only: string | null;
   /** Images silently filtered out of a successful answer. */
   drop: number;
+  /** `[sim:gone]`: the route is no longer served (where the provider module simulates that). */
+  gone: boolean;
 }
 
 export interface GlobalFaults {
@@ -54,8 +63,10 @@ export function faultsFromPrompt(prompt: string, global: GlobalFaults): Faults {
     http_status: Math.random() < global.error_rate ? 503 : null,
     http_times: null,
     no_credit: false,
+    end_status: null,
     only: null,
     drop: 0,
+    gone: false,
   };
   for (const [, name, value] of prompt.matchAll(/\[sim:([a-z-]+)(?:=([\w.]+))?\]/g)) {
     switch (name) {
@@ -79,6 +90,12 @@ export function faultsFromPrompt(prompt: string, global: GlobalFaults): Faults {
         break;
       case 'nocredit':
         faults.no_credit = true;
+        break;
+      case 'gone':
+        faults.gone = true;
+        break;
+      case 'status':
+        faults.end_status = value ?? null;
         break;
       case 'only':
         faults.only = value ?? null;
@@ -109,7 +126,9 @@ export function forEndpoint<F extends Faults & { fail_http: boolean }>(faults: F
     http_status: null,
     http_times: null,
     no_credit: false,
+    end_status: null,
     drop: 0,
+    gone: false,
     fail_http: false,
   };
 }

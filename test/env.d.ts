@@ -1,14 +1,9 @@
-import type { Env as WorkerEnv } from '../src/env';
-
-declare global {
-  namespace Cloudflare {
-    interface Env extends WorkerEnv {
-      /** Test-only: where the provider simulator listens. */
-      SIMULATOR_URL: string;
-    }
-    interface GlobalProps {
-      mainModule: typeof import('../src/index');
-      durableNamespaces: 'TaskDO' | 'AccountDO';
-    }
+// The Worker's bindings and `GlobalProps` (for `exports.default` and `runInDurableObject`) come from the
+// generated worker-configuration.d.ts; the tests add what only vitest.config.ts binds. src/ shares this
+// TypeScript program, so it would type-check there too: src/ must not read it.
+declare namespace Cloudflare {
+  interface Env {
+    /** Test-only: where the provider simulator listens. */
+    SIMULATOR_URL: string;
   }
 }

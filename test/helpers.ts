@@ -1,5 +1,5 @@
 import { env, exports } from 'cloudflare:workers';
-import type { TaskView } from '../src/tasks/task.schema';
+import { isTerminal, type TaskView } from '../src/tasks/task.schema';
 
 export const ORIGIN = 'http://gateway.test';
 export const INTERNAL = { authorization: `Bearer ${env.INTERNAL_API_TOKEN}` };
@@ -47,7 +47,7 @@ export async function waitForTask(auth: Record<string, string>, taskId: string, 
     const res = await api(`/api/v1/tasks/${taskId}`, { headers: auth });
     if (res.status !== 200) throw new Error(`GET task answered ${res.status}: ${await res.text()}`);
     const task = await res.json<TaskView>();
-    if (task.status === 'succeeded' || task.status === 'failed') return task;
+    if (isTerminal(task.status)) return task;
     if (Date.now() > until) throw new Error(`task ${taskId} still ${task.status} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -15,7 +15,7 @@ interface BflJob {
   width: number;
   height: number;
   ready_at: number;
-  outcome: 'ready' | 'error' | 'request_moderated' | 'content_moderated' | 'hang';
+  outcome: 'ready' | 'error' | 'request_moderated' | 'content_moderated' | 'hang' | { status: string };
   sample?: string;
 }
 
@@ -38,6 +38,8 @@ function poll(id: string | null, kit: SimKit): Response {
     const progress = job.outcome === 'hang' ? 0.5 : Math.min(0.99, 1 - (job.ready_at - now) / 10_000);
     return Response.json({ id: job.id, status: 'Pending', result: null, progress, details: null });
   }
+  // `[sim:status=…]`: a status BFL does not publish.
+  if (typeof job.outcome === 'object') return Response.json({ id: job.id, status: job.outcome.status, result: null, details: null });
   switch (job.outcome) {
     case 'ready':
       job.sample ??= kit.hostedImage(job.prompt, job.width, job.height, 10 * 60_000);
@@ -89,15 +91,17 @@ function submit(body: Record<string, unknown> | null, kit: SimKit): Response {
     width,
     height,
     ready_at: Date.now() + faults.latency_ms,
-    outcome: faults.hang
-      ? 'hang'
-      : faults.moderate
-        ? 'request_moderated'
-        : faults.moderate_output
-          ? 'content_moderated'
-          : faults.fail
-            ? 'error'
-            : 'ready',
+    outcome: faults.end_status
+      ? { status: faults.end_status }
+      : faults.hang
+        ? 'hang'
+        : faults.moderate
+          ? 'request_moderated'
+          : faults.moderate_output
+            ? 'content_moderated'
+            : faults.fail
+              ? 'error'
+              : 'ready',
   };
   jobs.set(id, job);
   if (jobs.size > 50_000) jobs.delete(jobs.keys().next().value!);

@@ -13,9 +13,10 @@ import type { SimEnv, SimKit, SimProvider } from '../types';
  *                                        plus `response_type: "url"` and `data` once completed
  * Sync answers are `{ created, data: [{ url, prompt, resolution, is_image_safe, seed, style_type }] }`
  * with ephemeral URLs; an image failing the output check has `is_image_safe: false` and no URL.
- * 422 `{ error }` is the prompt/input safety check. 402 for an empty balance is UNCONFIRMED, and so
- * are the exact error bodies (this uses `{ error }` for 422 and problem details for the rest).
- * Unknown form fields are rejected so adapter typos show; Ideogram's own handling is UNCONFIRMED.
+ * 422 `{ error }` is the prompt/input safety check (Ideogram's OpenAPI). 402 for an empty balance is
+ * documented on `/v1/edit` only, and the other error bodies not at all (this uses problem details).
+ * Unknown form fields are rejected so adapter typos show; what Ideogram does with them is unpublished.
+ * `[sim:status=NAME]` ends an async generation in a status Ideogram does not publish.
  * Fault keys for `[sim:only=…]`: `ideogram_v3`, `ideogram_v4_sync`, `ideogram_v4_async`.
  */
 interface Part {
@@ -28,7 +29,7 @@ interface Generation {
   id: string;
   created: string;
   ready_at: number;
-  outcome: 'completed' | 'unsafe' | 'failed' | 'hang';
+  outcome: 'completed' | 'unsafe' | 'failed' | 'hang' | { status: string };
   prompt: string;
   resolution: string;
   data?: object[];
@@ -157,7 +158,8 @@ function validateV4(form: Form): { resolution: string; count: number } | Respons
   return { resolution: text(form, 'resolution') ?? '2048x2048', count: 1 };
 }
 
-function images(kit: SimKit, prompt: string, resolution: string, count: number, safe: boolean): object[] {
+/** The answer's images; `style_type` is in Ideogram 3.0's image object only. */
+function images(kit: SimKit, prompt: string, resolution: string, count: number, safe: boolean, v3: boolean): object[] {
   const [width, height] = resolution.split('x').map(Number) as [number, number];
   return Array.from({ length: count }, (_, i) => ({
     url: safe ? kit.hostedImage(prompt, width, height, URL_TTL_MS) : null,
@@ -165,7 +167,7 @@ function images(kit: SimKit, prompt: string, resolution: string, count: number, 
     resolution,
     is_image_safe: safe,
     seed: 12345 + i,
-    style_type: 'GENERAL',
+    ...(v3 ? { style_type: 'GENERAL' } : {}),
   }));
 }
 
@@ -196,14 +198,22 @@ async function generate(c: Context, kit: SimKit, endpoint: Endpoint): Promise<Re
   if (faults.moderate) return Response.json({ error: 'Prompt or provided image failed the safety checks' }, { status: 422 });
   if (!async) {
     if (faults.fail) return problem(500, 'Internal Server Error', 'Image generation failed.');
-    const data = images(kit, prompt, checked.resolution, checked.count, !faults.moderate_output);
+    const data = images(kit, prompt, checked.resolution, checked.count, !faults.moderate_output, v3);
     return Response.json({ created: new Date().toISOString(), data });
   }
   const generation: Generation = {
     id: kit.newId().replaceAll('-', ''),
     created: new Date().toISOString(),
     ready_at: Date.now() + faults.latency_ms,
-    outcome: faults.hang ? 'hang' : faults.fail ? 'failed' : faults.moderate_output ? 'unsafe' : 'completed',
+    outcome: faults.end_status
+      ? { status: faults.end_status }
+      : faults.hang
+        ? 'hang'
+        : faults.fail
+          ? 'failed'
+          : faults.moderate_output
+            ? 'unsafe'
+            : 'completed',
     prompt,
     resolution: checked.resolution,
   };
@@ -218,7 +228,8 @@ function pollGeneration(id: string, kit: SimKit): Response {
   const head = { generation_id: generation.id, created: generation.created };
   if (generation.outcome === 'hang' || Date.now() < generation.ready_at) return Response.json({ ...head, status: 'pending' });
   if (generation.outcome === 'failed') return Response.json({ ...head, status: 'failed' });
-  generation.data ??= images(kit, generation.prompt, generation.resolution, 1, generation.outcome === 'completed');
+  if (typeof generation.outcome === 'object') return Response.json({ ...head, status: generation.outcome.status });
+  generation.data ??= images(kit, generation.prompt, generation.resolution, 1, generation.outcome === 'completed', false);
   return Response.json({ ...head, status: 'completed', response_type: 'url', data: generation.data });
 }
 

@@ -13,6 +13,9 @@ import { jsonBody } from '../types';
  * and unbilled projects, 403 PERMISSION_DENIED without a key, 429 RESOURCE_EXHAUSTED.
  * Unlike Google, which may ignore unknown `parameters`, the simulator rejects them so typos show.
  * Output sizes per aspect ratio are the ones Google lists for Imagen (1K; 2K doubles each side).
+ * Google disabled this route on the Gemini API in August 2026 (googleapis/js-genai@9ca6086); the
+ * simulator keeps serving it so the node stays testable, and `[sim:gone]` gives the NOT_FOUND Google
+ * answers for a model the API does not serve (the exact answer of the disabled route is unpublished).
  */
 const MODELS = new Set(['imagen-4.0-generate-001', 'imagen-4.0-ultra-generate-001', 'imagen-4.0-fast-generate-001']);
 const SIZES_1K: Record<string, readonly [number, number]> = {
@@ -72,6 +75,9 @@ async function predict(c: Context, model: string, kit: SimKit): Promise<Response
   const prompt = (body.instances as { prompt: string }[])[0]!.prompt;
   const p = (body.parameters ?? {}) as Record<string, unknown>;
   const faults = forEndpoint(kit.faults('imagen', prompt), 'imagen');
+  if (faults.gone) {
+    return googleError(404, 'NOT_FOUND', `models/${model} is not found for API version v1beta, or is not supported for predict. Call ListModels to see the list of available models and their supported methods.`);
+  }
   if (faults.hang) await kit.sleep(HANG_MS);
   if (faults.latency_ms > 0) await kit.sleep(faults.latency_ms);
   if (faults.no_credit) return invalid('Imagen API is only accessible to billed users at this time.');

@@ -11,8 +11,10 @@ import { jsonBody } from '../types';
  * Errors are `{ error: { message, type, param, code } }`: 400 `invalid_request_error` for bad or
  * unknown parameters (GPT Image models reject `response_format`), 400 `moderation_blocked`, 401
  * `invalid_api_key`, 429 `rate_limit_exceeded`, and 429 `insufficient_quota` when billing runs dry.
- * The simulator fetches `image_url`s as OpenAI does and answers 400 `invalid_image_url` (that code
- * is UNCONFIRMED for this endpoint) when one is not an image. Multipart edits are not simulated.
+ * The simulator fetches `image_url`s as OpenAI does and answers 400 `invalid_image_url` when one is
+ * not an image (OpenAI's OpenAPI lists that code for the Responses API; none for the Images API).
+ * Multipart edits are not simulated. `moderation_blocked` and `insufficient_quota` are observed codes,
+ * not in the OpenAPI.
  */
 const MODELS = new Set(['gpt-image-1.5', 'gpt-image-1', 'gpt-image-1-mini']);
 const SIZES: Record<string, readonly [number, number]> = {
@@ -124,7 +126,6 @@ async function generate(body: Record<string, unknown>, kit: SimKit, endpoint: st
       type: 'image_generation_user_error',
       param: null,
       code: 'moderation_blocked',
-      moderation_details: { moderation_stage: faults.moderate ? 'input' : 'output' },
     };
     return Response.json({ error }, { status: 400 });
   }

@@ -15,7 +15,7 @@ import { jsonBody } from '../types';
  * the out-of-credit answer (400 "Insufficient balance"), a refused prompt (a failed prediction whose
  * error says so), and Kling's pixel sizes per ratio and resolution.
  */
-type Outcome = 'ready' | 'error' | 'request_moderated' | 'output_moderated' | 'hang';
+type Outcome = 'ready' | 'error' | 'request_moderated' | 'output_moderated' | 'hang' | { status: string };
 
 interface Prediction {
   id: string;
@@ -100,24 +100,40 @@ const klingImageO1: ModelSpec = (input) => {
   return { width, height, count: count as number };
 };
 
-const hunyuanImage3 =
-  (edit: boolean): ModelSpec =>
-  (input) => {
-    const problem =
-      unknownField(input, edit ? ['prompt', 'images', 'size', 'seed'] : ['prompt', 'size', 'seed']) ??
-      promptProblem(input, 4000) ??
-      (edit ? imagesProblem(input, 1, 2) : null);
-    if (problem) return problem;
-    const size = parseSize(input.size ?? '1024*1024', 256, 1536);
-    if (!size) return 'size: must be "W*H" with each side from 256 to 1536';
-    return { width: size[0], height: size[1], count: 1 };
-  };
+const HUNYUAN_EDIT_RATIOS = ['1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'];
+
+/** HunyuanImage 3.0 text-to-image: `size` as `W*H`, each side 256–1536 (as other hosts of the model publish). */
+const hunyuanImage3: ModelSpec = (input) => {
+  const problem = unknownField(input, ['prompt', 'size', 'seed']) ?? promptProblem(input, 4000);
+  if (problem) return problem;
+  const size = parseSize(input.size ?? '1024*1024', 256, 1536);
+  if (!size) return 'size: must be "W*H" with each side from 256 to 1536';
+  return { width: size[0], height: size[1], count: 1 };
+};
+
+/**
+ * The Instruct edit endpoint, as WaveSpeed's page for it documents: `size` is a preset aspect ratio
+ * and the pixels are `width` and `height`, 256–1536 each, defaulting to 256.
+ */
+const hunyuanImage3Edit: ModelSpec = (input) => {
+  const problem =
+    unknownField(input, ['prompt', 'images', 'size', 'width', 'height', 'seed']) ?? promptProblem(input, 4000) ?? imagesProblem(input, 1, 2);
+  if (problem) return problem;
+  if (input.size !== undefined && !HUNYUAN_EDIT_RATIOS.includes(String(input.size))) {
+    return `size: must be one of ${HUNYUAN_EDIT_RATIOS.join(', ')}`;
+  }
+  const [width, height] = [input.width ?? 256, input.height ?? 256];
+  for (const [name, side] of [['width', width], ['height', height]] as const) {
+    if (!Number.isInteger(side) || (side as number) < 256 || (side as number) > 1536) return `${name}: must be an integer from 256 to 1536`;
+  }
+  return { width: width as number, height: height as number, count: 1 };
+};
 
 const MODELS: Record<string, ModelSpec> = {
   'z-ai/cogview-4': cogview4,
   'kwaivgi/kling-image-o1': klingImageO1,
-  'wavespeed-ai/hunyuan-image-3': hunyuanImage3(false),
-  'wavespeed-ai/hunyuan-image-3-instruct/edit': hunyuanImage3(true),
+  'wavespeed-ai/hunyuan-image-3': hunyuanImage3,
+  'wavespeed-ai/hunyuan-image-3-instruct/edit': hunyuanImage3Edit,
 };
 
 const failure = (status: number, message: string, headers: Record<string, string> = {}): Response =>
@@ -142,6 +158,8 @@ function view(p: Prediction, kit: SimKit, now: number): Record<string, unknown> 
   const base = basics(p, kit);
   if (p.outcome === 'hang' || now < p.ready_at) return base;
   const inference = now - Date.parse(p.created_at);
+  // `[sim:status=…]`: WaveSpeed's SDKs also end predictions as `cancelled` or `timeout`.
+  if (typeof p.outcome === 'object') return { ...base, status: p.outcome.status };
   switch (p.outcome) {
     case 'ready':
     case 'output_moderated':
@@ -192,15 +210,17 @@ async function submit(c: Context, model: string, kit: SimKit): Promise<Response>
     ...checked,
     created_at: new Date(now).toISOString(),
     ready_at: now + faults.latency_ms,
-    outcome: faults.hang
-      ? 'hang'
-      : faults.moderate
-        ? 'request_moderated'
-        : faults.moderate_output
-          ? 'output_moderated'
-          : faults.fail
-            ? 'error'
-            : 'ready',
+    outcome: faults.end_status
+      ? { status: faults.end_status }
+      : faults.hang
+        ? 'hang'
+        : faults.moderate
+          ? 'request_moderated'
+          : faults.moderate_output
+            ? 'output_moderated'
+            : faults.fail
+              ? 'error'
+              : 'ready',
   };
   predictions.set(id, prediction);
   if (predictions.size > 50_000) predictions.delete(predictions.keys().next().value!);

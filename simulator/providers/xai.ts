@@ -6,11 +6,13 @@ import { jsonBody } from '../types';
 /**
  * xAI image generation, synchronous: `POST /v1/images/generations` with `Authorization: Bearer
  * <key>`, `{ model, prompt, n, response_format, aspect_ratio, resolution }`, answered `{ data: [{ url |
- * b64_json, mime_type, revised_prompt, respect_moderation }], block_reason, usage }`.
- * Moderation is an HTTP 200: `block_reason` and no images for a refused prompt, and
- * `respect_moderation: false` without an image for a filtered output. Errors are
+ * b64_json, mime_type }], usage }`, the shape of `GeneratedImageResponse` in xAI's OpenAPI.
+ * Moderation is an HTTP 200: a refused prompt answers `data: []` (as users report; the REST
+ * description has no refusal field), and a filtered output is a placeholder image with
+ * `respect_moderation: false` (xAI's gRPC proto; not in the REST schema). Errors are
  * `{ code: "<status text>", error: "<message>" }`; `size` and `style` are refused as unsupported;
- * an exhausted balance is a 429 that says so.
+ * an exhausted balance is a 429 that says so (user reports). Prompts are limited to 1024 characters,
+ * the `max_prompt_length` xAI's OpenAPI gives as the example for grok-imagine-image.
  *
  * This path is shared with OpenAI's API, so this module only answers requests for `grok-*` models.
  * Simulated: the pixel size of each ratio and resolution, and how long URLs last (one hour).
@@ -19,6 +21,7 @@ const MODELS = ['grok-imagine-image', 'grok-imagine-image-pro', 'grok-imagine-im
 const RATIOS = ['1:1', '3:4', '4:3', '9:16', '16:9', '2:3', '3:2', '9:19.5', '19.5:9', '9:20', '20:9', '1:2', '2:1', 'auto'];
 const FIELDS = ['model', 'prompt', 'n', 'response_format', 'aspect_ratio', 'resolution', 'quality', 'user'];
 const URL_TTL_MS = 3600_000;
+const MAX_PROMPT_LENGTH = 1024;
 const HANG_MS = 10 * 60_000;
 
 const error = (status: number, code: string, message: string, headers: Record<string, string> = {}): Response =>
@@ -48,6 +51,7 @@ function problemOf(body: Record<string, unknown>): Response | null {
     return error(404, 'Some requested entity was not found', `The model ${String(body.model)} does not exist or your team does not have access to it.`);
   }
   if (typeof body.prompt !== 'string' || body.prompt.trim() === '') return invalid('prompt must be a non-empty string');
+  if (body.prompt.length > MAX_PROMPT_LENGTH) return invalid(`prompt must be at most ${MAX_PROMPT_LENGTH} characters`);
   const n = body.n ?? 1;
   if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > 10) return invalid('n must be an integer between 1 and 10');
   if (body.aspect_ratio !== undefined && !RATIOS.includes(String(body.aspect_ratio))) {
@@ -80,20 +84,21 @@ async function generate(body: Record<string, unknown>, authorization: string, ki
   if (faults.hang) await idle(HANG_MS);
   if (faults.latency_ms > 0) await kit.sleep(faults.latency_ms);
   if (faults.fail) return error(500, 'Internal error', 'Image generation failed.');
-  if (faults.moderate) return Response.json({ data: [], block_reason: 'The prompt was rejected by content moderation.' });
-
   const n = (body.n as number | undefined) ?? 1;
+  const usage = { cost_in_usd_ticks: faults.moderate ? 0 : n * 200_000_000 };
+  if (faults.moderate) return Response.json({ data: [], usage });
+
   const [width, height] = sizeForRatio(String(body.aspect_ratio ?? 'auto'), String(body.resolution ?? '1k'));
   const data = Array.from({ length: n }, (_, i) => {
-    const picture = n === 1 ? prompt : `${prompt} #${i + 1}`;
-    if (faults.moderate_output) return { url: null, b64_json: null, mime_type: null, revised_prompt: '', respect_moderation: false };
+    // A filtered output is replaced by a placeholder and flagged (gRPC `respect_moderation`).
+    const picture = faults.moderate_output ? 'placeholder' : n === 1 ? prompt : `${prompt} #${i + 1}`;
     const image =
       body.response_format === 'b64_json'
         ? { b64_json: kit.image(picture, width, height).toString('base64') }
         : { url: kit.hostedImage(picture, width, height, URL_TTL_MS) };
-    return { ...image, mime_type: 'image/png', revised_prompt: prompt, respect_moderation: true };
+    return { ...image, mime_type: 'image/png', ...(faults.moderate_output ? { respect_moderation: false } : {}) };
   });
-  return Response.json({ data, block_reason: null, usage: { cost_in_usd_ticks: n * 200_000_000 } });
+  return Response.json({ data, usage });
 }
 
 export const xai: SimProvider = (kit) =>

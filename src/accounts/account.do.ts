@@ -1,152 +1,116 @@
 import { DurableObject } from 'cloudflare:workers';
 import { config } from '../config';
 import type { Env } from '../env';
-import { randomBase62 } from '../ids';
-import { createWebhookSecretTable, readWebhookSecrets, rotateWebhookSecret, type WebhookSecrets } from './webhook-secrets';
-import type {
-  CreditsView,
-  LedgerEntry,
-  LedgerKind,
-  Reconciliation,
-  ReserveResult,
-  ResolveResult,
-  TopUpResult,
+import type { TaskStatus } from '../tasks/task.schema';
+import {
+  acceptedAnswer,
+  checkIdempotencyKey,
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  createIdempotencyTable,
+  IN_FLIGHT_STALE_MS,
+  nextIdempotencyWork,
+  pruneIdempotencyKeys,
+  releaseIdempotencyKeyOf,
+  staleInFlightKeys,
+  type IdempotencyClaim,
+  type IdempotencyConflict,
+  type IdempotentAnswer,
+} from './idempotency';
+import {
+  createLedgerTables,
+  creditsPage,
+  hasReserved,
+  oldestOpenReservation,
+  readAccount,
+  reconcileLedger,
+  reservationsOpenSince,
+  reserveCredits,
+  resolveReservation,
+  topUpCredits,
+  type CreditsView,
+  type Reconciliation,
+  type ResolveResult,
+  type TopUpResult,
 } from './ledger';
+import {
+  advanceTaskStatus,
+  createTaskIndexTable,
+  indexTask,
+  isFinalStatus,
+  listIndexedTasks,
+  unindexTask,
+  type TaskIndexPage,
+  type TaskIndexQuery,
+} from './task-index';
+import { createWebhookSecretTable, readWebhookSecrets, rotateWebhookSecret, type WebhookSecrets } from './webhook-secrets';
 
 /** How long after its task's deadline a reservation may still be open: the time to settle it. */
 export const SETTLE_GRACE_MS = 60_000;
 /** An open reservation this old with no live task behind it is returned by the sweep. */
 export const STALE_RESERVATION_MS = 15 * 60_000;
-const SWEEP_INTERVAL_MS = 5 * 60_000;
+/** How soon the alarm tries again work that is due but could not be done (a task that is still running or unreachable). */
+const RETRY_INTERVAL_MS = 5 * 60_000;
 
-interface LedgerRow extends Record<string, SqlStorageValue> {
-  seq: number;
-  id: string;
-  kind: LedgerKind;
-  amount: number;
-  task_id: string | null;
-  reference: string | null;
-  balance_after: number;
-  created_at: string;
+export type ReserveResult =
+  | { ok: true; balance: number }
+  | { ok: false; reason: 'insufficient_credits'; balance: number; price: number }
+  | ({ ok: false } & IdempotencyConflict);
+
+/** What `reserve` is told about the task beyond its price: what the task index lists, and the client's idempotency key. */
+export interface ReservedTask {
+  model: string;
+  idempotency?: IdempotencyClaim;
 }
 
 /**
- * One object per account: the balance and its append-only ledger, in the object's SQLite.
+ * One object per account, in the object's SQLite: the balance and its ledger (ledger.ts), the
+ * idempotency keys of task creation (idempotency.ts) and the task index (task-index.ts). This class
+ * is the RPC surface and the transactions; the SQL lives in those modules.
  *
- * Every money operation is synchronous SQL inside `transactionSync`, so no other request can run
- * between reading the balance and writing the entry, and a failure rolls the whole operation back.
- * Each task's `reserve`, `settle` and `refund` rows are unique per (task_id, kind) and a task gets at
- * most one of settle/refund, which makes every call safe to retry.
+ * One alarm serves all timed work: the sweep of stale reservations, entries of idempotency keys a
+ * crash left in flight, and the pruning of old keys. It is set for the earliest of them (`#armBy`
+ * when work is added, `#scheduleNext` at the end of each run) and is safe to run again.
  */
 export class AccountDO extends DurableObject<Env> {
   #sql: SqlStorage;
-  /** The sweep alarm is known to be set; saves a storage read on every reservation. */
-  #sweepArmed = false;
+  /** The alarm time as this instance last saw it: undefined when unknown, null when none is set. */
+  #alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#sql = ctx.storage.sql;
-    this.#sql.exec(`
-      CREATE TABLE IF NOT EXISTS account (
-        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-        account_id TEXT NOT NULL,
-        balance INTEGER NOT NULL CHECK (balance >= 0),
-        reserved INTEGER NOT NULL CHECK (reserved >= 0)
-      );
-      CREATE TABLE IF NOT EXISTS ledger (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        id TEXT NOT NULL UNIQUE,
-        kind TEXT NOT NULL CHECK (kind IN ('topup', 'reserve', 'settle', 'refund')),
-        amount INTEGER NOT NULL CHECK (amount > 0),
-        task_id TEXT,
-        reference TEXT,
-        balance_after INTEGER NOT NULL,
-        created_at TEXT NOT NULL
-      );
-      CREATE UNIQUE INDEX IF NOT EXISTS ledger_task_kind ON ledger (task_id, kind) WHERE task_id IS NOT NULL;
-      CREATE UNIQUE INDEX IF NOT EXISTS ledger_reference ON ledger (reference) WHERE reference IS NOT NULL;
-      CREATE TABLE IF NOT EXISTS open_reservations (
-        task_id TEXT PRIMARY KEY,
-        amount INTEGER NOT NULL,
-        created_at TEXT NOT NULL
-      );
-    `);
+    createLedgerTables(this.#sql);
     createWebhookSecretTable(this.#sql);
-  }
-
-  #account(accountId?: string): { account_id: string; balance: number; reserved: number } {
-    const row = this.#sql
-      .exec<{ account_id: string; balance: number; reserved: number }>('SELECT account_id, balance, reserved FROM account')
-      .toArray()[0];
-    if (row) return row;
-    const fresh = { account_id: accountId ?? '', balance: 0, reserved: 0 };
-    if (accountId) {
-      this.#sql.exec('INSERT INTO account (singleton, account_id, balance, reserved) VALUES (1, ?, 0, 0)', accountId);
-    }
-    return fresh;
-  }
-
-  #append(kind: LedgerKind, amount: number, balanceAfter: number, taskId: string | null, reference: string | null) {
-    this.#sql.exec(
-      'INSERT INTO ledger (id, kind, amount, task_id, reference, balance_after, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      `led_${randomBase62(20)}`,
-      kind,
-      amount,
-      taskId,
-      reference,
-      balanceAfter,
-      new Date().toISOString(),
-    );
-  }
-
-  #entry(taskId: string, kind: LedgerKind): LedgerRow | undefined {
-    return this.#sql.exec<LedgerRow>('SELECT * FROM ledger WHERE task_id = ? AND kind = ?', taskId, kind).toArray()[0];
+    createIdempotencyTable(this.#sql);
+    createTaskIndexTable(this.#sql);
   }
 
   /** Adds credits once per `reference`; a repeat answers with the balance the first call produced. */
   topUp(accountId: string, amount: number, reference: string): TopUpResult {
-    return this.ctx.storage.transactionSync((): TopUpResult => {
-      const seen = this.#sql.exec<LedgerRow>('SELECT * FROM ledger WHERE reference = ?', reference).toArray()[0];
-      if (seen) {
-        if (seen.amount !== amount) {
-          return {
-            ok: false,
-            reason: 'reference_conflict',
-            message: `reference ${reference} was already used for a top-up of ${seen.amount} credits`,
-          };
-        }
-        return { ok: true, account_id: accountId, balance: seen.balance_after, duplicate: true };
-      }
-      const account = this.#account(accountId);
-      const balance = account.balance + amount;
-      if (!Number.isSafeInteger(balance)) throw new RangeError('balance would overflow');
-      this.#sql.exec('UPDATE account SET balance = ?', balance);
-      this.#append('topup', amount, balance, null, reference);
-      return { ok: true, account_id: accountId, balance, duplicate: false };
-    });
+    return this.ctx.storage.transactionSync(() => topUpCredits(this.#sql, accountId, amount, reference, Date.now()));
   }
 
-  /** Moves a task's price from balance to reserved, unless the balance cannot cover it. Idempotent per task. */
-  async reserve(accountId: string, taskId: string, price: number): Promise<ReserveResult> {
+  /**
+   * Moves a task's price from balance to reserved, unless the balance cannot cover it; idempotent
+   * per task. With `task`, the same transaction lists the task in the index and, with an
+   * idempotency key, claims the key for it: a key already used answers instead (its first answer to
+   * replay, `idempotency_key_reused` for another body, `idempotency_in_flight` while its first request
+   * runs) and reserves nothing. A refused reservation leaves no trace, so the key stays free.
+   */
+  async reserve(accountId: string, taskId: string, price: number, task?: ReservedTask): Promise<ReserveResult> {
+    const now = Date.now();
+    const claim = task?.idempotency;
     const result = this.ctx.storage.transactionSync((): ReserveResult => {
-      const account = this.#account(accountId);
-      if (this.#entry(taskId, 'reserve')) return { ok: true, balance: account.balance };
-      if (account.balance < price) return { ok: false, reason: 'insufficient_credits', balance: account.balance, price };
-      const balance = account.balance - price;
-      this.#sql.exec('UPDATE account SET balance = ?, reserved = reserved + ?', balance, price);
-      this.#sql.exec(
-        'INSERT INTO open_reservations (task_id, amount, created_at) VALUES (?, ?, ?)',
-        taskId,
-        price,
-        new Date().toISOString(),
-      );
-      this.#append('reserve', price, balance, taskId, null);
-      return { ok: true, balance };
+      const conflict = claim ? checkIdempotencyKey(this.#sql, claim, taskId) : null;
+      if (conflict) return { ok: false, ...conflict };
+      const reserved = reserveCredits(this.#sql, accountId, taskId, price, now);
+      if (!reserved.ok) return reserved;
+      if (task) indexTask(this.#sql, taskId, task.model, now);
+      if (claim) claimIdempotencyKey(this.#sql, claim, taskId, now);
+      return { ok: true, balance: reserved.balance };
     });
-    if (result.ok && !this.#sweepArmed) {
-      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + STALE_RESERVATION_MS);
-      this.#sweepArmed = true;
-    }
+    if (result.ok) await this.#armBy(now + (claim ? IN_FLIGHT_STALE_MS : STALE_RESERVATION_MS));
     return result;
   }
 
@@ -155,87 +119,64 @@ export class AccountDO extends DurableObject<Env> {
    * returning the rest: the whole price for a task that succeeded, nothing for one that failed,
    * and the price of the images delivered when a provider filtered some of them. Only the first call
    * for a task changes anything; later calls (alarm re-runs, retries) report what was charged.
+   * The task index gets the task's final `status`; without one (or with a running one), `succeeded`
+   * when something was charged, else `failed`.
    */
-  resolve(taskId: string, charge: number): ResolveResult {
+  resolve(taskId: string, charge: number, status?: TaskStatus): ResolveResult {
     return this.ctx.storage.transactionSync((): ResolveResult => {
-      const settled = this.#entry(taskId, 'settle');
-      if (settled || this.#entry(taskId, 'refund')) return { applied: false, charged: settled?.amount ?? 0 };
-      const reservation = this.#entry(taskId, 'reserve');
-      if (!reservation) throw new Error(`no reservation for ${taskId}`);
-      const account = this.#account();
-      const charged = Math.min(Math.max(0, Math.floor(charge)), reservation.amount);
-      const returned = reservation.amount - charged;
-      const balance = account.balance + returned;
-      this.#sql.exec('UPDATE account SET balance = ?, reserved = reserved - ?', balance, reservation.amount);
-      this.#sql.exec('DELETE FROM open_reservations WHERE task_id = ?', taskId);
-      if (charged > 0) this.#append('settle', charged, account.balance, taskId, null);
-      if (returned > 0) this.#append('refund', returned, balance, taskId, null);
-      return { applied: true, charged };
+      const result = resolveReservation(this.#sql, taskId, charge, Date.now());
+      if (result.applied) {
+        const final = status !== undefined && isFinalStatus(status) ? status : result.charged > 0 ? 'succeeded' : 'failed';
+        advanceTaskStatus(this.#sql, taskId, final);
+      }
+      return result;
     });
+  }
+
+  /**
+   * A creation that reserved but whose task will never exist: the reservation is refunded in full,
+   * the task leaves the index and its idempotency key (if any) is free again. Safe to repeat.
+   */
+  abandonCreation(taskId: string): void {
+    this.ctx.storage.transactionSync(() => {
+      if (hasReserved(this.#sql, taskId)) resolveReservation(this.#sql, taskId, 0, Date.now());
+      unindexTask(this.#sql, taskId);
+      releaseIdempotencyKeyOf(this.#sql, taskId);
+    });
+  }
+
+  /**
+   * Stores the first answer of the request that claimed `key` for `taskId`, for replays. The answer
+   * is whatever the route sent (its status and exact JSON text). False when the entry was no longer
+   * in flight (already completed, or freed by the alarm).
+   */
+  completeIdempotency(key: string, taskId: string, answer: IdempotentAnswer): boolean {
+    return this.ctx.storage.transactionSync(() => completeIdempotencyKey(this.#sql, key, taskId, answer));
+  }
+
+  /**
+   * Told by the task object when a running task changes status (pending → queued → processing).
+   * Moves the index forward only: late or repeated reports change nothing, nor does anything after a
+   * final status. False when nothing changed.
+   */
+  noteTaskStatus(taskId: string, status: TaskStatus): boolean {
+    return advanceTaskStatus(this.#sql, taskId, status);
+  }
+
+  /** A page of the account's task ids from the index, newest first. */
+  listTasks(query: TaskIndexQuery): TaskIndexPage {
+    return listIndexedTasks(this.#sql, query);
   }
 
   /** Balance, reserved credits and the ledger, newest first, `limit` entries after `cursor`. */
   credits(accountId: string, options: { limit: number; cursor?: string }): CreditsView {
-    const account = this.#account();
-    const before = options.cursor ? Number(options.cursor) : Number.MAX_SAFE_INTEGER;
-    const rows = this.#sql
-      .exec<LedgerRow>('SELECT * FROM ledger WHERE seq < ? ORDER BY seq DESC LIMIT ?', before, options.limit + 1)
-      .toArray();
-    const page = rows.slice(0, options.limit);
-    const ledger: LedgerEntry[] = page.map((row) => ({
-      id: row.id,
-      kind: row.kind,
-      amount: row.amount,
-      ...(row.task_id ? { task_id: row.task_id } : {}),
-      ...(row.reference ? { reference: row.reference } : {}),
-      balance_after: row.balance_after,
-      created_at: row.created_at,
-    }));
-    const last = page.at(-1);
-    return {
-      account_id: accountId,
-      balance: account.balance,
-      reserved: account.reserved,
-      ledger,
-      next_cursor: rows.length > options.limit && last ? String(last.seq) : null,
-    };
+    return creditsPage(this.#sql, accountId, options);
   }
 
   /** Recomputes the balance from the ledger and compares it with the stored one. */
   reconcile(accountId: string): Reconciliation {
-    const account = this.#account();
-    const sums = Object.fromEntries(
-      this.#sql
-        .exec<{ kind: LedgerKind; total: number }>('SELECT kind, SUM(amount) AS total FROM ledger GROUP BY kind')
-        .toArray()
-        .map((r) => [r.kind, r.total]),
-    ) as Partial<Record<LedgerKind, number>>;
     // A task ends by its deadline and settles right after; a reservation older than that is stuck.
-    const overdueBefore = Date.now() - config(this.env).taskDeadlineMs - SETTLE_GRACE_MS;
-    const open = this.#sql
-      .exec<{ task_id: string; amount: number; created_at: string }>(
-        'SELECT task_id, amount, created_at FROM open_reservations ORDER BY created_at',
-      )
-      .toArray()
-      .map((r) => ({ ...r, overdue: Date.parse(r.created_at) < overdueBefore }));
-    const openTotal = open.reduce((sum, r) => sum + r.amount, 0);
-    const topups = sums.topup ?? 0;
-    const settled = sums.settle ?? 0;
-    const refunded = sums.refund ?? 0;
-    const reservedByLedger = (sums.reserve ?? 0) - settled - refunded;
-    return {
-      account_id: accountId,
-      balance: account.balance,
-      reserved: account.reserved,
-      topups,
-      settled,
-      refunded,
-      open_reservations: open,
-      consistent:
-        topups - settled - openTotal === account.balance &&
-        account.reserved === openTotal &&
-        reservedByLedger === openTotal,
-    };
+    return reconcileLedger(this.#sql, accountId, Date.now() - config(this.env).taskDeadlineMs - SETTLE_GRACE_MS);
   }
 
   /** The account's webhook signing secrets; the first is created on first need. */
@@ -248,30 +189,90 @@ export class AccountDO extends DurableObject<Env> {
     return this.ctx.storage.transactionSync(() => rotateWebhookSecret(this.#sql, graceSeconds, Date.now()));
   }
 
+  /** All of the account's timed work; each part is safe to repeat, and one failing task does not stop the others. */
+  override async alarm(): Promise<void> {
+    // This run's alarm is spent: until #scheduleNext sets the next, work added meanwhile arms its own.
+    this.#alarmAt = undefined;
+    await this.#sweepReservations(Date.now());
+    await this.#settleInFlightKeys(Date.now());
+    pruneIdempotencyKeys(this.#sql, Date.now());
+    await this.#scheduleNext();
+  }
+
+  #task(taskId: string) {
+    return this.env.TASKS.get(this.env.TASKS.idFromName(taskId));
+  }
+
   /**
    * Sweeps reservations whose task never came to life (the Worker died between reserving and
    * creating the task) or whose task ended without reaching us. The task object is asked what
-   * became of it; tasks still running are left alone.
+   * became of it; tasks still running are left alone (and a lost alarm of theirs is restored).
    */
-  override async alarm(): Promise<void> {
-    // Until this run re-arms it, there is no alarm: a reservation meanwhile must set one.
-    this.#sweepArmed = false;
-    const cutoff = new Date(Date.now() - STALE_RESERVATION_MS).toISOString();
-    const stale = this.#sql
-      .exec<{ task_id: string }>('SELECT task_id FROM open_reservations WHERE created_at <= ?', cutoff)
-      .toArray();
-    for (const { task_id } of stale) {
+  async #sweepReservations(now: number): Promise<void> {
+    const accountId = readAccount(this.#sql).account_id;
+    for (const taskId of reservationsOpenSince(this.#sql, now - STALE_RESERVATION_MS)) {
       try {
-        const fate = await this.env.TASKS.get(this.env.TASKS.idFromName(task_id)).billingOutcome();
-        if (fate) this.resolve(task_id, fate.charge);
+        const task = this.#task(taskId);
+        const fate = await task.billingOutcome();
+        if (!fate) continue;
+        // Its status, for the task index; no task at all means it was never created (and now never will be).
+        const view = await task.view(accountId);
+        if (view) this.resolve(taskId, fate.charge, view.status);
+        else this.abandonCreation(taskId);
       } catch (err) {
         // One unreachable task must not stop the sweep of the others; it is asked again next time.
-        console.error(JSON.stringify({ level: 'error', task_id, sweep: String(err) }));
+        console.error(JSON.stringify({ level: 'error', task_id: taskId, sweep: String(err) }));
       }
     }
-    const remaining = this.#sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM open_reservations').one().n;
-    this.#sweepArmed = remaining > 0;
-    if (remaining > 0) await this.ctx.storage.setAlarm(Date.now() + SWEEP_INTERVAL_MS);
+  }
+
+  /**
+   * Settles idempotency entries a crash left in flight (reserved, never answered), so they do not
+   * block their key for ever. We ask the task object, which alone knows whether the task exists:
+   * - it exists: the creation happened and was paid for, so the key keeps it: the entry is completed
+   *   with the answer the route gives without `Prefer: wait` (202, the task's short form), and a retry
+   *   gets that task rather than a second one;
+   * - it does not: `existingOrAbandon` makes sure it never will, so the reservation is refunded, the
+   *   task leaves the index and the key is free for a new attempt.
+   */
+  async #settleInFlightKeys(now: number): Promise<void> {
+    for (const { key, task_id } of staleInFlightKeys(this.#sql, now)) {
+      try {
+        const task = await this.#task(task_id).existingOrAbandon();
+        if (!task) {
+          this.abandonCreation(task_id);
+          continue;
+        }
+        const answer = acceptedAnswer(task);
+        this.completeIdempotency(key, task_id, { status: answer.status, body: JSON.stringify(answer.body) });
+      } catch (err) {
+        console.error(JSON.stringify({ level: 'error', task_id, idempotency: String(err) }));
+      }
+    }
+  }
+
+  /** Sets the alarm for the earliest due work (work already overdue is retried after an interval), or deletes it. */
+  async #scheduleNext(): Promise<void> {
+    const now = Date.now();
+    const oldest = oldestOpenReservation(this.#sql);
+    const due = [oldest === null ? null : oldest + STALE_RESERVATION_MS, nextIdempotencyWork(this.#sql)]
+      .filter((t): t is number => t !== null)
+      .map((t) => (t <= now ? now + RETRY_INTERVAL_MS : t));
+    if (due.length === 0) {
+      await this.ctx.storage.deleteAlarm();
+      this.#alarmAt = null;
+      return;
+    }
+    this.#alarmAt = Math.min(...due);
+    await this.ctx.storage.setAlarm(this.#alarmAt);
+  }
+
+  /** Makes sure the alarm runs by `at`; an earlier alarm stays (it schedules the rest when it runs). */
+  async #armBy(at: number): Promise<void> {
+    if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
+    if (this.#alarmAt !== null && this.#alarmAt <= at) return;
+    this.#alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
   }
 }
 

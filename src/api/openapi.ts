@@ -10,6 +10,7 @@ export function errorResponses(...statuses: number[]) {
     409: 'Conflict.',
     413: 'Body larger than 64 KiB.',
     415: 'Body is not application/json.',
+    422: '`idempotency_key_reused`: the Idempotency-Key was already used with a different body.',
     429: 'Rate limited.',
     503: 'Provider unavailable.',
   };

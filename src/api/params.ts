@@ -1,6 +1,8 @@
 import { z } from '@hono/zod-openapi';
+import { MODELS } from '../catalog';
 import { FILE_ID_PATTERN, KEY_ID_PATTERN, TASK_ID_PATTERN } from '../ids';
 import { ApiError, validationError } from '../errors';
+import { TASK_STATUSES } from '../tasks/task.schema';
 
 /**
  * Path and query parameters. Every path parameter has a length and an alphabet, checked before a
@@ -67,4 +69,45 @@ export function decimalQueryInteger(min: number, max: number, fallback: number) 
 export const LedgerPageQuery = z.object({
   limit: decimalQueryInteger(1, 200, 50),
   cursor: z.string().regex(/^\d{1,15}$/, 'must be a cursor returned as next_cursor').optional(),
+});
+
+/**
+ * A page of the caller's tasks, newest first: `limit` tasks after `cursor` (a `next_cursor` from
+ * before, valid only with the same filters), optionally only those with `status` or `model`.
+ */
+export const TaskListQuery = z.object({
+  limit: decimalQueryInteger(1, 100, 20),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, 'must be a cursor returned as next_cursor')
+    .optional()
+    .openapi({ description: 'The `next_cursor` of the previous page, with the same `status` and `model`.' }),
+  status: z.enum(TASK_STATUSES, { error: `must be one of ${TASK_STATUSES.join(', ')}` }).optional(),
+  model: z
+    .enum(MODELS.map((m) => m.id) as [string, ...string[]], { error: 'must be the id of a model in the catalog' })
+    .optional()
+    .openapi({ example: 'flux-2' }),
+});
+
+/** `Idempotency-Key` (IETF draft `httpapi-idempotency-key-header`): 1 to 255 printable ASCII characters. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{1,255}$/;
+
+/**
+ * The headers of task creation. Header names are matched case-insensitively by the validator, and
+ * a bad value is a 400 naming `Idempotency-Key`, before the body is looked at.
+ */
+export const IdempotencyKeyHeader = z.object({
+  'Idempotency-Key': z
+    .string()
+    .min(1, { error: 'must not be empty', abort: true })
+    .max(255, { error: 'must be at most 255 characters', abort: true })
+    .regex(IDEMPOTENCY_KEY_PATTERN, 'must be printable ASCII characters (0x20 to 0x7E) only')
+    .optional()
+    .openapi({
+      description:
+        'Makes retries safe: the same key with the same body answers the first answer again (with `Idempotent-Replayed: true`) ' +
+        'and creates nothing; with another body `422 idempotency_key_reused`; while the first request runs `409` with `Retry-After`. ' +
+        'Scoped to the account, remembered for 24 hours; a refused creation (e.g. `402`) leaves the key unused.',
+      example: 'order-1234-attempt',
+    }),
 });

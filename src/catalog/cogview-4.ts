@@ -23,7 +23,8 @@ export const COGVIEW_4_SIZES: Record<AspectRatio, readonly [number, number]> = {
 const schema = z
   .object({
     model: z.literal('cogview-4'),
-    // 1000 characters is CogView's earlier published limit; CogView-4's own is UNCONFIRMED.
+    // 1000 characters is CogView's earlier published limit; neither Z.ai nor WaveSpeed publishes
+    // CogView-4's. A stricter real limit is a refunded provider_error ('wavespeed/model-limits').
     prompt: promptField(1, 1000),
     aspect_ratio: oneOf(COGVIEW_4_ASPECT_RATIOS)
       .default('1:1')

@@ -10,8 +10,11 @@ export const GROK_IMAGINE_ASPECT_RATIOS = [
 const schema = z
   .object({
     model: z.literal('grok-imagine'),
-    // xAI publishes no prompt limit for grok-imagine-image; 4000 is UNCONFIRMED.
-    prompt: promptField(1, 4000),
+    // xAI gives the limit per model as `max_prompt_length` (GET /v1/image-generation-models/{id}); its
+    // OpenAPI's example for grok-imagine-image is 1024 (xai-org/xai-sdk-ts@41e766ac generated types).
+    // An example, not a guarantee: a longer real limit only makes us stricter, a shorter one is a
+    // refunded provider_error.
+    prompt: promptField(1, 1024),
     aspect_ratio: oneOf(GROK_IMAGINE_ASPECT_RATIOS)
       .default('1:1')
       .meta({ description: 'Output aspect ratio; "auto" lets the model choose from the prompt.' }),

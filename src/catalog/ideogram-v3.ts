@@ -12,8 +12,9 @@ export const IDEOGRAM_V3_ASPECT_RATIOS = [
 export const ideogramRatio = (ratio: string): string => ratio.replace(':', 'x');
 
 /**
- * The longest prompt we accept. UNCONFIRMED: Ideogram does not document a prompt limit; this keeps
- * requests well inside our 64 KB body limit and in line with the other catalog models.
+ * The longest prompt we accept. Ideogram publishes no limit (no maxLength in its OpenAPI); this keeps
+ * requests well inside our 64 KB body limit and in line with the other catalog models. A stricter
+ * real limit is a refunded provider_error (ideogram `facts.unconfirmed`, 'ideogram/limits').
  */
 const IDEOGRAM_PROMPT_MAX_CHARS = 5000;
 
@@ -38,7 +39,7 @@ const schema = z
     seed: intInRange(0, 2147483647, 'Random seed (0–2147483647) for reproducible images.'),
     n: imageCountField(8),
     // Ideogram takes style references as uploaded files, at most 10 MB together; the count of 3 is
-    // UNCONFIRMED (Ideogram's product pages say "up to 3", the API reference gives no number).
+    // from its product pages (the API reference gives no number; 'ideogram/limits').
     input_urls: inputUrlsField(3).meta({ description: 'Style reference image URLs (1 to 3, 10 MB together), PNG, JPEG or WebP.' }),
     callback_url: callbackUrlField,
   })

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { ideogramAdapter, type IdeogramJob, type IdeogramRoute } from '../providers/ideogram.adapter';
+import { ideogramAdapter, ideogramAsyncAdapter, type IdeogramAsyncJob, type IdeogramJob } from '../providers/ideogram.adapter';
 import { callbackUrlField, oneOf, promptField } from './fields';
 import { backendNode, defineModel } from './types';
 
@@ -37,7 +37,7 @@ const ASPECT_RATIOS = Object.keys(IDEOGRAM_V4_RESOLUTIONS) as [AspectRatio, ...A
 const schema = z
   .object({
     model: z.literal('ideogram-v4'),
-    // UNCONFIRMED limit, as for Ideogram 3.0.
+    // Ideogram publishes no limit; as for Ideogram 3.0 ('ideogram/limits').
     prompt: promptField(1, 5000),
     aspect_ratio: oneOf(ASPECT_RATIOS).default('1:1').meta({ description: 'Output aspect ratio (2K output).' }),
     // FLASH exists on 3.0 only; Ideogram answers 400 for FLASH on 4.0 ("coming soon").
@@ -52,16 +52,17 @@ const schema = z
 type IdeogramV4Input = z.infer<typeof schema>;
 
 /** Both routes take the same form: a natural-language prompt turns Ideogram's magic prompt on. */
-const toJobOn =
-  (route: IdeogramRoute) =>
-  (input: IdeogramV4Input): IdeogramJob => ({
-    route,
+function toAsyncJob(input: IdeogramV4Input): IdeogramAsyncJob {
+  return {
     fields: {
       text_prompt: input.prompt,
       resolution: IDEOGRAM_V4_RESOLUTIONS[input.aspect_ratio],
       rendering_speed: input.rendering_speed,
     },
-  });
+  };
+}
+
+const toSyncJob = (input: IdeogramV4Input): IdeogramJob => ({ route: 'ideogram-v4/generate', ...toAsyncJob(input) });
 
 export const ideogramV4 = defineModel({
   id: 'ideogram-v4',
@@ -75,7 +76,7 @@ export const ideogramV4 = defineModel({
   prices: [{ when: {}, credits: 12 }],
   nodes: [
     // node63 answers synchronously; node30 queues the job and is polled, a separate path at Ideogram.
-    backendNode('node63', ideogramAdapter, toJobOn('ideogram-v4/generate')),
-    backendNode('node30', ideogramAdapter, toJobOn('ideogram-v4/async/generate')),
+    backendNode('node63', ideogramAdapter, toSyncJob),
+    backendNode('node30', ideogramAsyncAdapter, toAsyncJob),
   ],
 });

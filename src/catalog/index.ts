@@ -46,9 +46,12 @@ export function priceOf(model: ModelEntry, input: Record<string, unknown>): numb
 /** The cheapest price, shown as the model's base credits. */
 export const baseCredits = (model: ModelEntry): number => Math.min(...model.prices.map((r) => r.credits));
 
+const [firstSchema, ...otherSchemas] = MODELS.map((m) => m.schema);
+if (!firstSchema) throw new Error('the catalog has no models');
+
 /** The request body of the generations route: `model` picks the model's own strict schema. */
 export const GenerationRequestSchema = z
-  .discriminatedUnion('model', MODELS.map((m) => m.schema) as unknown as [z.ZodObject, ...z.ZodObject[]], {
+  .discriminatedUnion('model', [firstSchema, ...otherSchemas], {
     error: (issue) =>
       issue.code === 'invalid_union' ? `is required and must be one of ${MODELS.map((m) => m.id).join(', ')}` : undefined,
   })

@@ -1,29 +1,42 @@
 import type { z } from '@hono/zod-openapi';
-import type { Json, ProviderAdapter, ProviderCall, ProviderSecret, ProviderStep } from '../providers/types';
+import type { ProviderAdapter } from '../providers/adapter';
+import { pollJob, submitJob } from '../providers/exchange';
+import type { Json, ProviderCall, ProviderSecret, ProviderStep } from '../providers/types';
 
-/** One backend node serving a model: a provider adapter plus how this model's input becomes its job. */
-export interface BackendNode<Input = unknown> {
+interface NodeBase<Input> {
   /** The node name the product page shows, e.g. `node41`. */
   readonly id: string;
   readonly provider: string;
   readonly secret: ProviderSecret;
+  // Method syntax on purpose: its parameter is bivariant, so one model's entry is a `ModelEntry`
+  // without a cast in `defineModel` (the input was checked by that model's schema).
   submit(input: Input, call: ProviderCall): Promise<ProviderStep>;
+}
+
+/** A node whose provider answers the submit with the result: there is nothing to poll. */
+export interface SyncNode<Input = unknown> extends NodeBase<Input> {
+  readonly mode: 'sync';
+}
+
+/** A node whose provider answers the submit with a job, polled by its handle until it ends. */
+export interface AsyncNode<Input = unknown> extends NodeBase<Input> {
+  readonly mode: 'async';
   poll(handle: Json, call: ProviderCall): Promise<ProviderStep>;
 }
 
+/** One backend node serving a model: a provider adapter plus how this model's input becomes its job. */
+export type BackendNode<Input = unknown> = SyncNode<Input> | AsyncNode<Input>;
+
 /** Binds an adapter to a model: the only place a model's fields meet a provider's. */
-export function backendNode<Input, Job>(
-  id: string,
-  adapter: ProviderAdapter<Job>,
-  toJob: (input: Input) => Job,
-): BackendNode<Input> {
-  return {
+export function backendNode<Input, Job>(id: string, adapter: ProviderAdapter<Job>, toJob: (input: Input) => Job): BackendNode<Input> {
+  const node = {
     id,
-    provider: adapter.id,
-    secret: adapter.secret,
-    submit: (input, call) => adapter.submit(toJob(input), call),
-    poll: (handle, call) => adapter.poll(handle, call),
+    provider: adapter.provider.id,
+    secret: adapter.provider.secret,
+    submit: (input: Input, call: ProviderCall) => submitJob(adapter, toJob(input), call),
   };
+  if (adapter.mode === 'sync') return { ...node, mode: 'sync' };
+  return { ...node, mode: 'async', poll: (handle: Json, call: ProviderCall) => pollJob(adapter, handle, call) };
 }
 
 /** A row of a model's price table: the first row whose `when` fields all equal the request's wins. */
@@ -55,5 +68,5 @@ export interface ModelEntry<Schema extends z.ZodObject = z.ZodObject> {
 
 /** Keeps each entry's schema, prices and nodes type-checked against each other. */
 export function defineModel<Schema extends z.ZodObject>(entry: ModelEntry<Schema>): ModelEntry {
-  return entry as unknown as ModelEntry;
+  return entry;
 }

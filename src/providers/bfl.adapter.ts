@@ -1,5 +1,6 @@
-import { providerFetch, readJson, throwIfTransient } from './http';
-import { type Json, type ProviderAdapter, type ProviderCall, ProviderRetryableError, type ProviderStep } from './types';
+import { z } from 'zod';
+import { defineAsyncAdapter, errorText, JOB_LOST, type ProviderFacts } from './adapter';
+import { type FinalStep, ProviderRetryableError } from './types';
 
 /**
  * Black Forest Labs, FLUX.2 (https://docs.bfl.ai): `POST /v1/flux-2-{pro,flex}` with `x-key`,
@@ -23,14 +24,20 @@ export function bflInputImageFields(urls: readonly string[]): Record<`input_imag
   return Object.fromEntries(urls.map((url, i) => [i === 0 ? 'input_image' : `input_image_${i + 1}`, url]));
 }
 
-interface BflHandle {
-  id: string;
-  polling_url: string;
-}
+const Handle = z.object({ id: z.string().min(1), polling_url: z.string().min(1) });
+type BflHandle = z.infer<typeof Handle>;
 
-function config(call: ProviderCall): { base: URL; key: string } {
-  return { base: new URL(call.env.BFL_BASE_URL), key: call.env.BFL_API_KEY };
-}
+/**
+ * `GET polling_url`: the six statuses BFL publishes (`StatusResponse`) are Pending, Ready, Request
+ * Moderated, Content Moderated, Error and Task not found; `result` is null until Ready.
+ */
+const Polled = z.object({
+  status: z.string(),
+  result: z.object({ sample: z.string().min(1) }).nullish(),
+});
+
+/** FastAPI's `{ detail }` (a string, or a list of `{ loc, msg, type }` for a 422), or `message` / `error`, as BFL's SDK reads them. */
+const ErrorBody = z.object({ detail: z.union([z.string().min(1), z.array(z.unknown())]).optional().catch(undefined), message: errorText, error: errorText });
 
 /**
  * BFL hands back polling URLs on regional hosts (`api.eu2.bfl.ai`); we send our key only to the
@@ -47,75 +54,75 @@ function trustedPollingUrl(raw: string, base: URL): string {
   return url.toString();
 }
 
-function detailOf(body: unknown): string {
-  if (body && typeof body === 'object') {
-    const b = body as Record<string, unknown>;
-    if (typeof b.detail === 'string') return b.detail;
-    if (Array.isArray(b.detail)) return JSON.stringify(b.detail);
-    if (typeof b.message === 'string') return b.message;
-  }
-  return 'no detail';
-}
-
-async function submit(job: BflJob, call: ProviderCall): Promise<ProviderStep> {
-  const { base, key } = config(call);
-  const response = await providerFetch(call.fetch, new URL(`/v1/${job.endpoint}`, base).toString(), {
-    method: 'POST',
-    headers: { 'x-key': key, 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify(job.body),
-  });
-  throwIfTransient(response, 'bfl');
-  const body = await readJson(response, 'bfl');
-  if (response.status === 402) {
-    return { state: 'failed', code: 'provider_unavailable', message: 'The provider account is out of credit.' };
-  }
-  if (response.status === 401 || response.status === 403) {
-    return { state: 'failed', code: 'provider_unavailable', message: 'The provider rejected our credentials.' };
-  }
-  if (!response.ok) {
-    return { state: 'failed', code: 'provider_error', message: `Provider rejected the request: ${detailOf(body)}` };
-  }
-  const { id, polling_url } = (body ?? {}) as Partial<BflHandle>;
-  if (typeof id !== 'string' || typeof polling_url !== 'string') {
-    throw new ProviderRetryableError('bfl submit answer lacks id or polling_url');
-  }
-  return { state: 'pending', handle: { id, polling_url: trustedPollingUrl(polling_url, base) } };
-}
-
-async function poll(handle: Json, call: ProviderCall): Promise<ProviderStep> {
-  const { polling_url } = handle as unknown as BflHandle;
-  const { base, key } = config(call);
-  const response = await providerFetch(call.fetch, trustedPollingUrl(polling_url, base), {
-    headers: { 'x-key': key, accept: 'application/json' },
-  });
-  throwIfTransient(response, 'bfl');
-  const body = (await readJson(response, 'bfl')) as {
-    status?: string;
-    result?: { sample?: string } | null;
-    details?: unknown;
-  };
-  if (!response.ok) {
-    return { state: 'failed', code: 'provider_error', message: `Provider answered ${response.status}: ${detailOf(body)}` };
-  }
-  switch (body.status) {
-    case 'Ready': {
-      const sample = body.result?.sample;
-      if (typeof sample !== 'string') throw new ProviderRetryableError('bfl Ready without result.sample');
-      return { state: 'succeeded', images: [{ url: sample }] };
-    }
+/**
+ * BFL's own SDK keeps polling only on `Pending` and fails any status it does not know ("do not poll
+ * forever"); so do we, with a refund, instead of following a job that may never end.
+ */
+function endOf(status: string): FinalStep {
+  switch (status) {
     case 'Request Moderated':
       return { state: 'failed', code: 'content_moderated', message: 'The prompt or input images were flagged by moderation.' };
     case 'Content Moderated':
       return { state: 'failed', code: 'content_moderated', message: 'The generated image was flagged by moderation.' };
     case 'Task not found':
-      return { state: 'failed', code: 'provider_error', message: 'The provider lost the job.' };
+      return JOB_LOST;
     case 'Error':
-    case 'Failed':
       return { state: 'failed', code: 'provider_error', message: 'The provider failed to generate the image.' };
     default:
-      // Pending, Queued, Processing and any status BFL adds later: keep following the job.
-      return { state: 'pending', handle };
+      return { state: 'failed', code: 'provider_error', message: `The provider reported an unknown job status: ${status.slice(0, 100)}` };
   }
 }
 
-export const bflAdapter: ProviderAdapter<BflJob> = { id: 'bfl', secret: 'BFL_API_KEY', submit, poll };
+/** What BFL publishes (test/fixtures/providers/bfl.json restates it). */
+const facts: ProviderFacts = {
+  description: {
+    source: 'docs.bfl.ai API reference (rendered from api.bfl.ai/openapi.json), errors page, help centre; SDK black-forest-labs/blackforest',
+    readOn: '2026-11-26',
+    fixture: 'bfl.json',
+  },
+  endpoints: ['POST /v1/flux-2-pro', 'POST /v1/flux-2-flex', 'GET /v1/get_result'],
+  limits: {
+    concurrentJobs: { value: 24, source: 'black-forest-labs/skills@c76d7245 rate-limiting.md (6 for kontext-max); help.bfl.ai: 429 means the active-task limit' },
+    referenceImages: { value: 8, source: 'OpenAPI fields input_image … input_image_8; blackforest@fef56d5c _catalog.py' },
+    resultUrlLifetimeSeconds: { value: 600, source: 'docs.bfl.ai/integration_guidelines; blackforest@fef56d5c types/responses/responses.py' },
+    replaySubmitAfter5xx: { value: false, source: 'blackforest@fef56d5c _transport.py retries 5xx for GET only: a POST may already be billed' },
+    unpublished: ['requests per minute'],
+  },
+  webhooks: {
+    value: {
+      supported: true,
+      how: 'webhook_url and webhook_secret in the submit body',
+      verification: 'the secret echoed in X-Webhook-Secret (SDK _webhooks.py); an HMAC X-BFL-Signature per the skills doc conflicts with it',
+    },
+    source: 'OpenAPI submit fields; blackforest@fef56d5c _webhooks.py',
+  },
+  unconfirmed: [],
+};
+
+export const bflAdapter = defineAsyncAdapter({
+  provider: { id: 'bfl', baseUrlVar: 'BFL_BASE_URL', secret: 'BFL_API_KEY', defaultBaseUrl: 'https://api.bfl.ai', facts },
+  mode: 'async',
+  statuses: { pending: ['Pending'], final: ['Ready', 'Request Moderated', 'Content Moderated', 'Task not found', 'Error'] },
+  auth: (key) => ({ 'x-key': key }),
+  handle: Handle,
+  submit: {
+    request: (job: BflJob) => ({ url: `/v1/${job.endpoint}`, json: job.body }),
+    answer: Handle,
+    // Checked here as well as before each poll: a bad host fails the submit, where a retry can move on.
+    read: ({ id, polling_url }, _job, { base }) => ({ state: 'pending', handle: { id, polling_url: trustedPollingUrl(polling_url, base) } }),
+  },
+  poll: {
+    request: (handle: BflHandle, { base }) => ({ url: trustedPollingUrl(handle.polling_url, base) }),
+    answer: Polled,
+    read: (answer, handle) => {
+      if (answer.status === 'Pending') return { state: 'pending', handle };
+      if (answer.status !== 'Ready') return endOf(answer.status);
+      if (!answer.result) throw new ProviderRetryableError('bfl answered Ready without result.sample');
+      return { state: 'succeeded', images: [{ url: answer.result.sample }] };
+    },
+  },
+  errors: {
+    schema: ErrorBody,
+    message: ({ detail, message, error }) => (Array.isArray(detail) ? JSON.stringify(detail) : (detail ?? message ?? error)),
+  },
+});

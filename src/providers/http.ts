@@ -34,39 +34,6 @@ export function retryAfterMs(response: Response): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-/** The body as JSON, or a retryable error when a provider answers with something unparseable. */
-export async function readJson(response: Response, provider: string): Promise<unknown> {
-  const text = await response.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ProviderRetryableError(`${provider} answered ${response.status} with a non-JSON body`);
-  }
-}
-
-/** The statuses that are the provider's trouble, not the request's: worth a retry elsewhere or later. */
-export function throwIfTransient(response: Response, provider: string): void {
-  if (response.status === 429) {
-    throw new ProviderRetryableError(`${provider} rate limit`, { rateLimited: true, retryAfterMs: retryAfterMs(response) });
-  }
-  if (response.status >= 500 || response.status === 408) {
-    throw new ProviderRetryableError(`${provider} answered ${response.status}`);
-  }
-}
-
-/**
- * The body as text and, when it parses, as JSON (`undefined` otherwise): for providers whose error
- * bodies may be plain text, or whose message must be read before the status decides anything.
- */
-export async function readTextAndJson(response: Response): Promise<{ text: string; json: unknown }> {
-  const text = await response.text();
-  try {
-    return { text, json: JSON.parse(text) };
-  } catch {
-    return { text, json: undefined };
-  }
-}
-
 /** A customer's reference image, downloaded for a provider that takes uploads instead of URLs. */
 export interface InputImage {
   bytes: Uint8Array;

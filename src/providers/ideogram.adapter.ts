@@ -1,96 +1,134 @@
-import { outboundUrlOptions } from '../outbound/url-guard';
-import { fetchInputImage, providerFetch, readJson, throwIfTransient } from './http';
-import type { Json, ProviderAdapter, ProviderCall, ProviderImage, ProviderStep } from './types';
-import { ProviderRetryableError } from './types';
+import { z } from 'zod';
+import { type ErrorRules, defineAsyncAdapter, defineSyncAdapter, errorText, type ProviderFacts, type RequestContext } from './adapter';
+import { type FinalStep, type ProviderImage, type ProviderInfo, ProviderRetryableError } from './types';
 
 /**
  * Ideogram (https://developer.ideogram.ai), `Api-Key` header, multipart/form-data bodies:
  * - `POST /v1/ideogram-v3/generate` and `POST /v1/ideogram-v4/generate` answer at once with
- *   `{ created, data: [{ url, prompt, resolution, is_image_safe, seed }] }`;
+ *   `{ created, data: [{ url, prompt, resolution, is_image_safe, seed }] }` (`ideogramAdapter`);
  * - `POST /v1/ideogram-v4/async/generate` answers `{ generation_id }`, then
  *   `GET /v1/generations/{generation_id}` answers `{ generation_id, status, created }` with status
  *   `pending` | `completed` | `failed`, plus `response_type` and `data` once completed (statuses from
- *   the "Poll a generation" reference; `failure_reason` appears only in the v2 API's version).
+ *   the "Poll a generation" reference; `failure_reason` appears only in the v2 API's version)
+ *   (`ideogramAsyncAdapter`).
  * Result URLs are ephemeral signed links (`…/ephemeral/<id>.png?exp=…`), copied out at once. An
  * image that fails the output safety check comes back with `is_image_safe: false` and no URL.
  */
-export type IdeogramRoute = 'ideogram-v3/generate' | 'ideogram-v4/generate' | 'ideogram-v4/async/generate';
+export type IdeogramSyncRoute = 'ideogram-v3/generate' | 'ideogram-v4/generate';
 
 export interface IdeogramJob {
-  route: IdeogramRoute;
+  route: IdeogramSyncRoute;
   /** Text fields of the multipart form, already in Ideogram's spelling (`16x9`, `TURBO` …). */
   fields: Record<string, string>;
   /** Customer URLs we download and upload as `style_reference_images` files (v3 only). */
   style_reference_urls?: readonly string[];
 }
 
-interface IdeogramHandle {
-  generation_id: string;
-}
-
-interface IdeogramImage {
-  url?: string | null;
-  is_image_safe?: boolean;
-}
+/** An Ideogram 4.0 job on the async route: the same form fields, no references. */
+export type IdeogramAsyncJob = Pick<IdeogramJob, 'fields'>;
 
 /** Ideogram caps all style reference images of one request at 10 MB together. */
 export const IDEOGRAM_REFERENCE_MAX_BYTES = 10 * 1024 * 1024;
-/** QUALITY renders take tens of seconds; a sync call cannot be resumed, so wait generously. */
-const IDEOGRAM_CALL_TIMEOUT_MS = 180_000;
 
-function headers(call: ProviderCall): Record<string, string> {
-  return { 'api-key': call.env.IDEOGRAM_API_KEY, accept: 'application/json' };
-}
+const OPENAPI = 'Ideogram OpenAPI (api.ideogram.ai/openapi.json, vendored in tryAGI/Ideogram@796aa9fd)';
 
-function detailOf(body: unknown): string {
-  if (body && typeof body === 'object') {
-    const b = body as Record<string, unknown>;
-    for (const key of ['detail', 'error', 'message', 'title']) {
-      if (typeof b[key] === 'string') return b[key];
-    }
-  }
-  return 'no detail';
-}
+/** What Ideogram publishes (test/fixtures/providers/ideogram.json restates it). */
+const facts: ProviderFacts = {
+  description: {
+    source: `${OPENAPI}; developer.ideogram.ai reference (4.0 generate, v1 async generate and poll, webhooks)`,
+    readOn: '2026-11-26',
+    fixture: 'ideogram.json',
+  },
+  endpoints: [
+    'POST /v1/ideogram-v3/generate',
+    'POST /v1/ideogram-v4/generate',
+    'POST /v1/ideogram-v4/async/generate',
+    'GET /v1/generations/{generation_id}',
+  ],
+  limits: {
+    imagesPerRequest: { value: 8, source: `${OPENAPI}: GenerateImageRequestV3.num_images 1–8` },
+    unpublished: [
+      'rate limits (429 documented, numbers not)',
+      'result URL lifetime ("a limited period"; exp= in the URL)',
+      'how many style reference images (10 MB together is published)',
+    ],
+  },
+  webhooks: {
+    value: {
+      supported: true,
+      how: 'webhook_url query parameter on the async route',
+      verification: 'Ed25519 signature in X-Ideogram-Webhook-* headers, keys at /v1/.well-known/jwks.json',
+    },
+    source: 'developer.ideogram.ai/ideogram-api/webhooks',
+  },
+  unconfirmed: [
+    {
+      fact: '402 for an empty balance on the generate routes (the OpenAPI documents it on /v1/edit only)',
+      safeHandling: 'Any other 4xx for an empty balance is a refunded provider_error; a 429 is retried, bounded by the task deadline, then refunded.',
+      test: 'ideogram/out-of-credit',
+    },
+    {
+      fact: 'Prompt limit (we accept 5000 characters) and at most 3 style reference images: no number published',
+      safeHandling: 'A stricter real limit answers 400: a refunded provider_error, never a charge.',
+      test: 'ideogram/limits',
+    },
+  ],
+};
+
+const ideogram: ProviderInfo = {
+  id: 'ideogram',
+  baseUrlVar: 'IDEOGRAM_BASE_URL',
+  secret: 'IDEOGRAM_API_KEY',
+  defaultBaseUrl: 'https://api.ideogram.ai',
+  facts,
+};
+const auth = (key: string) => ({ 'api-key': key });
+
+const Images = z.array(z.object({ url: z.string().nullish(), is_image_safe: z.boolean().nullish() }));
+const Generated = z.object({ data: Images });
+const Handle = z.object({ generation_id: z.string().min(1) });
+type IdeogramHandle = z.infer<typeof Handle>;
+const Generation = z.object({ status: z.string(), data: Images.nullish(), failure_reason: z.string().nullish() });
 
 /**
- * HTTP failures: 422 is Ideogram's safety check on the prompt or an input image. 402 for an empty
- * prepaid balance is UNCONFIRMED (Ideogram documents only 400, 401, 422 and 429).
+ * HTTP failures: 422 is Ideogram's safety check on the prompt or an input image (`{ error }`, as
+ * its OpenAPI documents). 402 for an empty balance is documented on `/v1/edit` only (the shared rule
+ * reads it as out of credit wherever it comes).
  */
-function failureOf(status: number, body: unknown): ProviderStep {
-  const detail = detailOf(body);
-  if (status === 422) {
-    return { state: 'failed', code: 'content_moderated', message: `The prompt or a reference image failed the provider's safety check: ${detail}` };
-  }
-  if (status === 402) {
-    return { state: 'failed', code: 'provider_unavailable', message: 'The provider account is out of credit.' };
-  }
-  if (status === 401 || status === 403) {
-    return { state: 'failed', code: 'provider_unavailable', message: 'The provider rejected our credentials.' };
-  }
-  return { state: 'failed', code: 'provider_error', message: `Provider rejected the request: ${detail}` };
-}
+const ErrorBody = z.object({ detail: errorText, error: errorText, message: errorText, title: errorText });
+const errors: ErrorRules<typeof ErrorBody> = {
+  schema: ErrorBody,
+  message: (body) => body.detail ?? body.error ?? body.message ?? body.title,
+  refusal: ({ status, message }) =>
+    status === 422
+      ? { state: 'failed', code: 'content_moderated', message: `The prompt or a reference image failed the provider's safety check: ${message}` }
+      : undefined,
+};
 
 /** The safe images of a result; all of them flagged means the output was moderated. */
-function resultOf(data: unknown): ProviderStep {
-  if (!Array.isArray(data)) throw new ProviderRetryableError('ideogram result without data');
-  const items = data as IdeogramImage[];
-  const images: ProviderImage[] = items.flatMap((item) =>
-    item?.is_image_safe !== false && typeof item?.url === 'string' && item.url ? [{ url: item.url }] : [],
-  );
+function resultOf(items: z.infer<typeof Images>): FinalStep {
+  const images: ProviderImage[] = items.flatMap((item) => (item.is_image_safe !== false && item.url ? [{ url: item.url }] : []));
   if (images.length === 0 && items.length > 0) {
     return { state: 'failed', code: 'content_moderated', message: 'The generated image failed the provider safety check.' };
   }
   return { state: 'succeeded', images };
 }
 
-/** The multipart body, with the reference images downloaded; a string says which image is unusable. */
-async function formOf(job: IdeogramJob, call: ProviderCall): Promise<FormData | string> {
+function textForm(fields: Record<string, string>): FormData {
   const form = new FormData();
-  for (const [name, value] of Object.entries(job.fields)) form.append(name, value);
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  return form;
+}
+
+/** The multipart body, with the reference images downloaded; an unusable image fails the job before any call. */
+async function formOf(job: IdeogramJob, { inputImage }: RequestContext): Promise<FormData | FinalStep> {
+  const form = textForm(job.fields);
   let total = 0;
   for (const [i, url] of (job.style_reference_urls ?? []).entries()) {
-    const image = await fetchInputImage(call.fetch, url, IDEOGRAM_REFERENCE_MAX_BYTES - total, undefined, outboundUrlOptions(call.env));
-    if (typeof image === 'string') return `input_urls.${i} ${image}`;
+    const image = await inputImage(url, IDEOGRAM_REFERENCE_MAX_BYTES - total);
+    if (typeof image === 'string') {
+      return { state: 'failed', code: 'invalid_input_image', message: `Reference image input_urls.${i} ${image} (at most 10 MB in total).` };
+    }
     total += image.bytes.byteLength;
     const extension = image.content_type.split('/')[1];
     form.append('style_reference_images', new Blob([image.bytes], { type: image.content_type }), `reference-${i + 1}.${extension}`);
@@ -98,44 +136,56 @@ async function formOf(job: IdeogramJob, call: ProviderCall): Promise<FormData | 
   return form;
 }
 
-async function submit(job: IdeogramJob, call: ProviderCall): Promise<ProviderStep> {
-  const form = await formOf(job, call);
-  if (typeof form === 'string') {
-    return { state: 'failed', code: 'invalid_input_image', message: `Reference image ${form} (at most 10 MB in total).` };
-  }
-  const response = await providerFetch(
-    call.fetch,
-    new URL(`/v1/${job.route}`, call.env.IDEOGRAM_BASE_URL).toString(),
-    { method: 'POST', headers: headers(call), body: form },
-    IDEOGRAM_CALL_TIMEOUT_MS,
-  );
-  throwIfTransient(response, 'ideogram');
-  const body = (await readJson(response, 'ideogram')) as { data?: unknown; generation_id?: unknown } | null;
-  if (!response.ok) return failureOf(response.status, body);
-  if (job.route !== 'ideogram-v4/async/generate') return resultOf(body?.data);
-  if (typeof body?.generation_id !== 'string') throw new ProviderRetryableError('ideogram async answer lacks generation_id');
-  return { state: 'pending', handle: { generation_id: body.generation_id } };
-}
+/** Ideogram 3.0 and 4.0 on the routes that answer with the images. */
+export const ideogramAdapter = defineSyncAdapter({
+  provider: ideogram,
+  mode: 'sync',
+  auth,
+  // QUALITY renders take tens of seconds; a sync call cannot be resumed, so wait generously.
+  timeoutMs: 180_000,
+  submit: {
+    request: async (job: IdeogramJob, context) => {
+      const form = await formOf(job, context);
+      return form instanceof FormData ? { url: `/v1/${job.route}`, form } : form;
+    },
+    answer: Generated,
+    read: ({ data }) => resultOf(data),
+  },
+  errors,
+});
 
-async function poll(handle: Json, call: ProviderCall): Promise<ProviderStep> {
-  const { generation_id } = handle as unknown as IdeogramHandle;
-  const url = new URL(`/v1/generations/${encodeURIComponent(generation_id)}`, call.env.IDEOGRAM_BASE_URL);
-  const response = await providerFetch(call.fetch, url.toString(), { headers: headers(call) });
-  throwIfTransient(response, 'ideogram');
-  const body = (await readJson(response, 'ideogram')) as { status?: string; data?: unknown; failure_reason?: unknown } | null;
-  if (response.status === 404) return { state: 'failed', code: 'provider_error', message: 'The provider lost the generation.' };
-  if (!response.ok) return failureOf(response.status, body);
-  switch (body?.status) {
-    case 'completed':
-      return resultOf(body.data);
-    case 'failed': {
-      const reason = typeof body.failure_reason === 'string' ? `: ${body.failure_reason}` : '.';
-      return { state: 'failed', code: 'provider_error', message: `The provider failed to generate the image${reason}` };
-    }
-    default:
-      // `pending`, and any status Ideogram adds later: keep following the generation.
-      return { state: 'pending', handle };
-  }
-}
-
-export const ideogramAdapter: ProviderAdapter<IdeogramJob> = { id: 'ideogram', secret: 'IDEOGRAM_API_KEY', submit, poll };
+/** Ideogram 4.0 on the route that queues the job, polled until it ends. */
+export const ideogramAsyncAdapter = defineAsyncAdapter({
+  provider: ideogram,
+  mode: 'async',
+  // The "Poll a generation" reference (v1) lists exactly these three.
+  statuses: { pending: ['pending'], final: ['completed', 'failed'] },
+  auth,
+  handle: Handle,
+  submit: {
+    request: (job: IdeogramAsyncJob) => ({ url: '/v1/ideogram-v4/async/generate', form: textForm(job.fields) }),
+    answer: Handle,
+    read: ({ generation_id }) => ({ state: 'pending', handle: { generation_id } }),
+  },
+  poll: {
+    request: (handle: IdeogramHandle) => ({ url: `/v1/generations/${encodeURIComponent(handle.generation_id)}` }),
+    answer: Generation,
+    read: (generation, handle) => {
+      switch (generation.status) {
+        case 'completed':
+          if (!generation.data) throw new ProviderRetryableError('ideogram completed generation without data');
+          return resultOf(generation.data);
+        case 'failed': {
+          const reason = generation.failure_reason ? `: ${generation.failure_reason}` : '.';
+          return { state: 'failed', code: 'provider_error', message: `The provider failed to generate the image${reason}` };
+        }
+        case 'pending':
+          return { state: 'pending', handle };
+        default:
+          // A status Ideogram does not publish would otherwise be followed until the task's deadline.
+          return { state: 'failed', code: 'provider_error', message: `The provider reported an unknown job status: ${generation.status.slice(0, 100)}` };
+      }
+    },
+  },
+  errors,
+});

@@ -1,6 +1,6 @@
-import { providerFetch, readJson, throwIfTransient } from './http';
-import type { Json, ProviderAdapter, ProviderCall, ProviderImage, ProviderStep } from './types';
-import { ProviderRetryableError } from './types';
+import { z } from 'zod';
+import { defineSyncAdapter, errorText, type ProviderFacts } from './adapter';
+import type { FailureCode } from './types';
 
 /**
  * OpenAI Images API for GPT Image models (https://platform.openai.com/docs/api-reference/images),
@@ -26,89 +26,91 @@ export function openAIImageRefs(urls: readonly string[]): Pick<OpenAIImageJob, '
   return urls.length > 0 ? { images: urls.map((image_url) => ({ image_url })) } : {};
 }
 
-/** Generations at high quality take a minute or two; the call waits for them. */
-const OPENAI_CALL_TIMEOUT_MS = 240_000;
+const Generated = z.object({ data: z.array(z.object({ b64_json: z.string().min(1) })) });
 
-interface OpenAIError {
-  message?: string;
-  type?: string;
-  code?: string | null;
-  param?: string | null;
-}
+/** `{ error: { type, message, param, code } }` (OpenAI's `ErrorResponse`). */
+const ErrorBody = z.object({ error: z.object({ message: errorText, type: errorText, code: errorText }) });
 
 /**
- * Error codes for a reference image OpenAI could not fetch or read. UNCONFIRMED for the Images API:
- * `invalid_image_url` is what OpenAI answers for unreachable image URLs elsewhere in its API.
+ * The `error.code`s of a 4xx we tell apart, and what each means. `moderation_blocked` is what OpenAI
+ * answers (observed, not in its OpenAPI). The image codes are the ones OpenAI's OpenAPI enumerates
+ * for input images (`ResponseErrorCode`, openai/openai-openapi@f85dbe22); it publishes no list for
+ * the Images API itself, so any other 4xx stays a refunded `provider_error`.
  */
-const INPUT_IMAGE_CODES = new Set(['invalid_image_url', 'invalid_image', 'invalid_image_format', 'image_parse_error']);
+export const OPENAI_REFUSAL_CODES: Readonly<Record<string, FailureCode>> = {
+  moderation_blocked: 'content_moderated',
+  image_content_policy_violation: 'content_moderated',
+  invalid_image: 'invalid_input_image',
+  invalid_image_format: 'invalid_input_image',
+  invalid_base64_image: 'invalid_input_image',
+  invalid_image_url: 'invalid_input_image',
+  image_too_large: 'invalid_input_image',
+  image_too_small: 'invalid_input_image',
+  image_parse_error: 'invalid_input_image',
+  invalid_image_mode: 'invalid_input_image',
+  image_file_too_large: 'invalid_input_image',
+  unsupported_image_media_type: 'invalid_input_image',
+  empty_image_file: 'invalid_input_image',
+  failed_to_download_image: 'invalid_input_image',
+  image_file_not_found: 'invalid_input_image',
+};
 
-function errorOf(body: unknown): OpenAIError {
-  const error = (body as { error?: unknown } | null)?.error;
-  return error && typeof error === 'object' ? (error as OpenAIError) : {};
-}
+/** The `error.code` (or `type`) of a 429 that is an exhausted balance, not load (observed, not in the OpenAPI). */
+export const OPENAI_OUT_OF_CREDIT_CODE = 'insufficient_quota';
 
-/** A 429 body can be billing, not load; read it without failing on a non-JSON answer. */
-async function quotaExhausted(response: Response): Promise<boolean> {
-  if (response.status !== 429) return false;
-  const text = await response.clone().text();
-  try {
-    const error = errorOf(JSON.parse(text));
-    return error.code === 'insufficient_quota' || error.type === 'insufficient_quota';
-  } catch {
-    return false;
-  }
-}
+const OPENAPI = 'openai/openai-openapi@f85dbe22 openapi.json';
 
-function failureOf(status: number, error: OpenAIError): ProviderStep {
-  const detail = error.message ?? `HTTP ${status}`;
-  if (error.code === 'moderation_blocked') {
-    return { state: 'failed', code: 'content_moderated', message: `The request was rejected by the provider's safety system: ${detail}` };
-  }
-  if (error.code && INPUT_IMAGE_CODES.has(error.code)) {
-    return { state: 'failed', code: 'invalid_input_image', message: `The provider could not use a reference image: ${detail}` };
-  }
-  if (status === 401 || status === 403) {
-    return { state: 'failed', code: 'provider_unavailable', message: 'The provider rejected our credentials.' };
-  }
-  return { state: 'failed', code: 'provider_error', message: `Provider rejected the request: ${detail}` };
-}
-
-function imagesOf(body: unknown, format: OpenAIImageJob['output_format']): ProviderImage[] {
-  const data = (body as { data?: unknown } | null)?.data;
-  if (!Array.isArray(data)) throw new ProviderRetryableError('openai answered 200 without data');
-  return data.map((item: { b64_json?: unknown }) => {
-    if (typeof item?.b64_json !== 'string') throw new ProviderRetryableError('openai image without b64_json');
-    return { base64: item.b64_json, content_type: `image/${format}` };
-  });
-}
-
-async function submit(job: OpenAIImageJob, call: ProviderCall): Promise<ProviderStep> {
-  const path = job.images ? '/v1/images/edits' : '/v1/images/generations';
-  const response = await providerFetch(
-    call.fetch,
-    new URL(path, call.env.OPENAI_BASE_URL).toString(),
+/** What OpenAI publishes (test/fixtures/providers/openai.json restates it). */
+const facts: ProviderFacts = {
+  description: { source: `${OPENAPI} (CreateImageRequest, EditImageBodyJsonParam, ImagesResponse, ErrorResponse)`, readOn: '2026-11-26', fixture: 'openai.json' },
+  endpoints: ['POST /v1/images/generations', 'POST /v1/images/edits'],
+  limits: {
+    imagesPerRequest: { value: 10, source: `${OPENAPI}: n 1–10` },
+    referenceImages: { value: 16, source: `${OPENAPI}: EditImageBodyJsonParam.images maxItems 16` },
+    unpublished: ['rate limits (per organisation and tier, not in the OpenAPI)'],
+  },
+  webhooks: { value: { supported: false }, source: `${OPENAPI}: no callback for the Images API` },
+  unconfirmed: [
     {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${call.env.OPENAI_API_KEY}`,
-        'content-type': 'application/json',
-        accept: 'application/json',
-      },
-      body: JSON.stringify(job),
+      fact: 'moderation_blocked (400) and insufficient_quota (429): observed codes, not in the OpenAPI',
+      safeHandling: 'Another 400 is a refunded provider_error; a 429 without the code is retried as a rate limit, bounded by the task deadline, then refunded.',
+      test: 'openai/observed-codes',
     },
-    OPENAI_CALL_TIMEOUT_MS,
-  );
-  if (await quotaExhausted(response)) {
-    return { state: 'failed', code: 'provider_unavailable', message: 'The provider account is out of quota.' };
-  }
-  throwIfTransient(response, 'openai');
-  const body = await readJson(response, 'openai');
-  if (!response.ok) return failureOf(response.status, errorOf(body));
-  return { state: 'succeeded', images: imagesOf(body, job.output_format) };
-}
+    {
+      fact: 'The input-image error codes of the Images API (the OpenAPI lists them for the Responses API)',
+      safeHandling: 'An unlisted code is a 4xx: a refunded provider_error instead of invalid_input_image.',
+      test: 'openai/input-image-codes',
+    },
+  ],
+};
 
-async function poll(_handle: Json): Promise<ProviderStep> {
-  throw new Error('openai image generation is synchronous and has nothing to poll');
-}
-
-export const openaiAdapter: ProviderAdapter<OpenAIImageJob> = { id: 'openai', secret: 'OPENAI_API_KEY', submit, poll };
+export const openaiAdapter = defineSyncAdapter({
+  provider: { id: 'openai', baseUrlVar: 'OPENAI_BASE_URL', secret: 'OPENAI_API_KEY', defaultBaseUrl: 'https://api.openai.com', facts },
+  mode: 'sync',
+  auth: (key) => ({ authorization: `Bearer ${key}` }),
+  // Generations at high quality take a minute or two; the call waits for them.
+  timeoutMs: 240_000,
+  submit: {
+    request: (job: OpenAIImageJob) => ({ url: job.images ? '/v1/images/edits' : '/v1/images/generations', json: job }),
+    answer: Generated,
+    read: ({ data }, job) => ({
+      state: 'succeeded',
+      images: data.map(({ b64_json }) => ({ base64: b64_json, content_type: `image/${job.output_format}` })),
+    }),
+  },
+  errors: {
+    schema: ErrorBody,
+    message: ({ error }) => error.message,
+    // A 429 can be billing, not load.
+    outOfCredit: ({ body }) => body?.error.code === OPENAI_OUT_OF_CREDIT_CODE || body?.error.type === OPENAI_OUT_OF_CREDIT_CODE,
+    refusal: ({ body, message }) => {
+      const code = body?.error.code;
+      const kind = code && Object.hasOwn(OPENAI_REFUSAL_CODES, code) ? OPENAI_REFUSAL_CODES[code] : undefined;
+      if (kind === 'content_moderated') {
+        return { state: 'failed', code: kind, message: `The request was rejected by the provider's safety system: ${message}` };
+      }
+      if (kind) return { state: 'failed', code: kind, message: `The provider could not use a reference image: ${message}` };
+      return undefined;
+    },
+  },
+});

@@ -1,5 +1,5 @@
-import { providerFetch, readTextAndJson, throwIfTransient } from './http';
-import { type ProviderAdapter, type ProviderCall, ProviderRetryableError, type ProviderStep } from './types';
+import { z } from 'zod';
+import { defineSyncAdapter, errorText, type ProviderFacts } from './adapter';
 
 /**
  * Recraft (https://www.recraft.ai/docs/api-reference), sync and OpenAI-compatible:
@@ -8,9 +8,9 @@ import { type ProviderAdapter, type ProviderCall, ProviderRetryableError, type P
  * kept for about 24 hours. Errors are any non-2xx status whose body is `text/plain` (401
  * `request unauthorized`, 404 `404 page not found`) or JSON, so the body is read as text first.
  *
- * UNCONFIRMED (not published by Recraft): how moderation is reported (a refusal whose message
- * mentions NSFW or inappropriate content, or images silently left out of `data`), the
- * out-of-credit answer (402, or a message about credits or API units) and 429 rate limits.
+ * Recraft does not publish how moderation is reported (read as a refusal whose words mention NSFW or
+ * inappropriate content, or images left out of `data`), its out-of-credit answer (402, or words about
+ * credits or API units) or its rate limits: see `facts.unconfirmed` for why each is safe.
  */
 export interface RecraftJob {
   /** e.g. `recraftv4`. */
@@ -28,52 +28,62 @@ export const recraftSize = (width: number, height: number): string => `${width}x
 const OUT_OF_CREDIT = /credit|balance|api units/i;
 const MODERATION = /nsfw|inappropriate|moderat|safety|content polic/i;
 
-/** JSON only when the provider says so; otherwise the text is the message. */
-function messageOf(response: Response, json: unknown, text: string): string {
-  if ((response.headers.get('content-type') ?? '').includes('application/json') && json && typeof json === 'object') {
-    const { message, error, detail, code } = json as Record<string, unknown>;
-    for (const value of [message, error, detail, code]) if (typeof value === 'string' && value) return value;
-  }
-  return text.trim().slice(0, 300) || 'no detail';
-}
+const Generated = z.object({ data: z.array(z.object({ url: z.string().nullish() }).nullable()) });
+const ErrorBody = z.object({ message: errorText, error: errorText, detail: errorText, code: errorText });
 
-function refusal(status: number, message: string): ProviderStep {
-  if (status === 401 || status === 403) {
-    return { state: 'failed', code: 'provider_unavailable', message: 'The provider rejected our credentials.' };
-  }
-  if (status === 402 || OUT_OF_CREDIT.test(message)) {
-    return { state: 'failed', code: 'provider_unavailable', message: 'The provider account is out of credit.' };
-  }
-  if (MODERATION.test(message)) {
-    return { state: 'failed', code: 'content_moderated', message: `The provider refused the content: ${message}` };
-  }
-  return { state: 'failed', code: 'provider_error', message: `Provider rejected the request: ${message}` };
-}
+const DOCS = 'recraft.ai/docs/api-reference';
 
-async function submit(job: RecraftJob, call: ProviderCall): Promise<ProviderStep> {
-  const url = new URL('/v1/images/generations', call.env.RECRAFT_BASE_URL).toString();
-  const response = await providerFetch(call.fetch, url, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${call.env.RECRAFT_API_KEY}`,
-      'content-type': 'application/json',
-      accept: 'application/json',
+/** What Recraft publishes (test/fixtures/providers/recraft.json restates it). */
+const facts: ProviderFacts = {
+  description: {
+    source: `${DOCS} (agents, endpoints, appendix); OpenAPI-generated client in recraft-ai/mcp-recraft-server@0fc7a9ba`,
+    readOn: '2026-11-26',
+    fixture: 'recraft.json',
+  },
+  endpoints: ['POST /v1/images/generations'],
+  limits: {
+    imagesPerRequest: { value: 6, source: `${DOCS}/endpoints: n 1–6` },
+    resultUrlLifetimeSeconds: { value: 24 * 3600, source: `${DOCS}/agents: URLs are kept about 24 hours` },
+    unpublished: ['rate limits', 'concurrency'],
+  },
+  webhooks: { value: { supported: false }, source: `${DOCS}/endpoints: synchronous only` },
+  unconfirmed: [
+    {
+      fact: 'How a refused prompt is reported (a 4xx whose words mention NSFW or inappropriate content)',
+      safeHandling: 'A 4xx in other words is a refunded provider_error; a filtered image left out of data leaves an empty result, failed as content_moderated and refunded.',
+      test: 'recraft/moderation',
     },
-    body: JSON.stringify({ ...job, response_format: 'url' }),
-  });
-  throwIfTransient(response, 'recraft');
-  const { text, json } = await readTextAndJson(response);
-  if (!response.ok) return refusal(response.status, messageOf(response, json, text));
-  const data = json && typeof json === 'object' ? (json as { data?: unknown }).data : undefined;
-  if (!Array.isArray(data)) throw new ProviderRetryableError('recraft answer lacks data');
-  const urls = data.map((item) => (item as { url?: unknown } | null)?.url).filter((u): u is string => typeof u === 'string' && u !== '');
-  // Fewer images than asked, down to none, is what a filtered result looks like; the task treats
-  // an empty result as moderated.
-  return { state: 'succeeded', images: urls.map((u) => ({ url: u })) };
-}
+    {
+      fact: 'The out-of-credit answer (402, or words about credits or API units)',
+      safeHandling: 'Worded otherwise, it is still a 4xx: a refunded provider_error.',
+      test: 'recraft/out-of-credit',
+    },
+    {
+      fact: 'Rate limiting answered as 429',
+      safeHandling: 'A 429 is retried, bounded by the task deadline, then refunded; another 4xx is a refunded provider_error.',
+      test: 'recraft/rate-limit',
+    },
+  ],
+};
 
-async function poll(): Promise<ProviderStep> {
-  throw new Error('recraft image generation is synchronous; there is nothing to poll');
-}
-
-export const recraftAdapter: ProviderAdapter<RecraftJob> = { id: 'recraft', secret: 'RECRAFT_API_KEY', submit, poll };
+export const recraftAdapter = defineSyncAdapter({
+  provider: { id: 'recraft', baseUrlVar: 'RECRAFT_BASE_URL', secret: 'RECRAFT_API_KEY', defaultBaseUrl: 'https://external.api.recraft.ai', facts },
+  mode: 'sync',
+  auth: (key) => ({ authorization: `Bearer ${key}` }),
+  submit: {
+    request: (job: RecraftJob) => ({ url: '/v1/images/generations', json: { ...job, response_format: 'url' } }),
+    answer: Generated,
+    // Fewer images than asked, down to none, is what a filtered result looks like; the task treats
+    // an empty result as moderated.
+    read: ({ data }) => ({ state: 'succeeded', images: data.flatMap((item) => (item?.url ? [{ url: item.url }] : [])) }),
+  },
+  errors: {
+    schema: ErrorBody,
+    message: (body) => body.message ?? body.error ?? body.detail ?? body.code,
+    // Recraft's plain-text errors are its words even when they look like JSON.
+    jsonOnlyWhenLabelled: true,
+    outOfCredit: ({ message }) => OUT_OF_CREDIT.test(message),
+    refusal: ({ message }) =>
+      MODERATION.test(message) ? { state: 'failed', code: 'content_moderated', message: `The provider refused the content: ${message}` } : undefined,
+  },
+});

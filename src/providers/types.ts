@@ -1,4 +1,5 @@
 import type { Env } from '../env';
+import type { ProviderFacts } from './adapter';
 
 /** A JSON value a Durable Object can store between alarm runs (a provider's job handle). */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -20,8 +21,31 @@ export type ProviderStep =
   | { state: 'succeeded'; images: ProviderImage[] }
   | { state: 'failed'; code: FailureCode; message: string };
 
+/** A step that ends the job: all a sync provider ever answers, and how an async job ends. */
+export type FinalStep = Exclude<ProviderStep, { state: 'pending' }>;
+
 /** The names of the provider keys among the Worker's secrets. */
 export type ProviderSecret = Extract<keyof Env, `${string}_API_KEY`>;
+
+/** The names of the provider base URLs among the Worker's variables (`PUBLIC_BASE_URL` is ours). */
+export type ProviderBaseUrlVar = Exclude<Extract<keyof Env, `${string}_BASE_URL`>, 'PUBLIC_BASE_URL'>;
+
+/** Who a provider is and where its settings live: one row of `PROVIDERS`. */
+export interface ProviderInfo {
+  /** Stable id, e.g. `bfl`; shown as the task's provider. */
+  readonly id: string;
+  /** The Worker variable holding the API's base URL; tests and `npm run dev` point it at the simulator. */
+  readonly baseUrlVar: ProviderBaseUrlVar;
+  /** The Worker secret holding the API key. */
+  readonly secret: ProviderSecret;
+  /** The production base URL (wrangler.toml's `[vars]`). */
+  readonly defaultBaseUrl: string;
+  /**
+   * What the provider publishes about its API and limits, each fact with its source, and what we
+   * rely on that it does not publish (see `ProviderFacts` in `adapter.ts`).
+   */
+  readonly facts?: ProviderFacts;
+}
 
 /** What an adapter gets for one call: the environment (for base URL and key) and the fetch to use. */
 export interface ProviderCall {
@@ -44,17 +68,4 @@ export class ProviderRetryableError extends Error {
     this.rateLimited = options.rateLimited ?? false;
     this.retryAfterMs = options.retryAfterMs;
   }
-}
-
-/**
- * One provider API. `Job` is the provider-shaped request a catalog entry builds from a customer's
- * input. Sync providers answer `submit` with a terminal step and never see `poll`.
- */
-export interface ProviderAdapter<Job> {
-  /** Stable id, e.g. `bfl`; shown as the task's provider. */
-  readonly id: string;
-  /** The Worker secret holding this provider's API key. */
-  readonly secret: ProviderSecret;
-  submit(job: Job, call: ProviderCall): Promise<ProviderStep>;
-  poll(handle: Json, call: ProviderCall): Promise<ProviderStep>;
 }

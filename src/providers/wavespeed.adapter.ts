@@ -1,16 +1,18 @@
-import { providerFetch, readTextAndJson, throwIfTransient } from './http';
-import { type Json, type ProviderAdapter, type ProviderCall, ProviderRetryableError, type ProviderStep } from './types';
+import { z } from 'zod';
+import { defineAsyncAdapter, errorText, type JobStep, type ProviderFacts } from './adapter';
+import type { Json } from './types';
 
 /**
  * WaveSpeedAI v3 (https://wavespeed.ai/docs): `POST /api/v3/{model}` with `Authorization: Bearer`,
  * the model's own fields as the JSON body, answered `{ code, message, data: { id, status, outputs,
  * has_nsfw_contents, error, urls } }`; then `GET /api/v3/predictions/{id}/result` (same envelope)
- * until `data.status` is `completed` or `failed` (before that `created` or `processing`). Outputs
- * are CDN URLs kept for 7 days; `has_nsfw_contents[i]` flags output i.
+ * until `data.status` is `completed` or `failed` (before that `created` or `processing`). WaveSpeed's
+ * SDKs also end a prediction on `cancelled` and `timeout`. Outputs are CDN URLs kept for 7 days;
+ * `has_nsfw_contents[i]` flags output i.
  *
- * UNCONFIRMED (no official source found): the error envelope of non-200 answers (read as
- * `{ code, message }`), the out-of-credit answer (recognised by status 402 or its message), and how
- * a prompt refused by moderation is reported (read from the `error` text of a failed prediction).
+ * WaveSpeed does not publish the error envelope of non-200 answers (read as `{ code, message }`), its
+ * out-of-credit answer (recognised by status 402 or its words) or how a refused prompt is reported
+ * (read from the `error` text of a failed prediction): see `facts.unconfirmed` for why each is safe.
  */
 export interface WavespeedJob {
   /** The model's path under `/api/v3/`, e.g. `z-ai/cogview-4`. */
@@ -22,103 +24,139 @@ export interface WavespeedJob {
 /** WaveSpeed spells sizes `W*H`. */
 export const wavespeedSize = (width: number, height: number): string => `${width}*${height}`;
 
-type WavespeedHandle = { id: string; model: string };
+const Handle = z.object({ id: z.string().min(1), model: z.string() });
+type WavespeedHandle = z.infer<typeof Handle>;
 
-interface Prediction {
-  id?: unknown;
-  status?: unknown;
-  outputs?: unknown;
-  has_nsfw_contents?: unknown;
-  error?: unknown;
-}
+/** The envelope around a prediction, on submit and on every poll. */
+const Envelope = z.object({
+  data: z.object({
+    id: z.string().min(1),
+    status: z.string(),
+    outputs: z.array(z.string()).nullish(),
+    has_nsfw_contents: z.array(z.boolean()).nullish(),
+    error: z.string().nullish(),
+  }),
+});
+type Prediction = z.infer<typeof Envelope>['data'];
+
+const ErrorBody = z.object({ message: errorText, error: errorText });
 
 const OUT_OF_CREDIT = /insufficient|balance|top[- ]?up|credit/i;
 const MODERATION = /nsfw|sensitive|safety|moderat|flagged|content polic|inappropriate/i;
 
-function config(call: ProviderCall): { base: URL; headers: Record<string, string> } {
-  return {
-    base: new URL(call.env.WAVESPEED_BASE_URL),
-    headers: { authorization: `Bearer ${call.env.WAVESPEED_API_KEY}`, accept: 'application/json' },
-  };
-}
-
-function messageOf(json: unknown, text: string): string {
-  if (json && typeof json === 'object') {
-    const body = json as { message?: unknown; error?: unknown };
-    if (typeof body.message === 'string' && body.message) return body.message;
-    if (typeof body.error === 'string' && body.error) return body.error;
-  }
-  return text.slice(0, 300) || 'no detail';
-}
-
-/** A final refusal of a request (4xx other than 408/429): whose fault it is decides the code. */
-function refusal(status: number, message: string): ProviderStep {
-  if (status === 401 || status === 403) {
-    return { state: 'failed', code: 'provider_unavailable', message: 'The provider rejected our credentials.' };
-  }
-  if (status === 402 || OUT_OF_CREDIT.test(message)) {
-    return { state: 'failed', code: 'provider_unavailable', message: 'The provider account is out of credit.' };
-  }
-  return { state: 'failed', code: 'provider_error', message: `Provider rejected the request: ${message}` };
-}
-
-function predictionOf(json: unknown): Prediction {
-  const data = json && typeof json === 'object' ? (json as { data?: unknown }).data : undefined;
-  if (!data || typeof data !== 'object') throw new ProviderRetryableError('wavespeed answer lacks data');
-  return data as Prediction;
-}
-
-/** Where a prediction stands; flagged outputs are dropped, as the customer cannot be given them. */
-function stepOf(prediction: Prediction, handle: WavespeedHandle): ProviderStep {
+/**
+ * Where a prediction stands; flagged outputs are dropped, as the customer cannot be given them. Any
+ * status but `created` and `processing` ends the job: `cancelled`, `timeout` and statuses WaveSpeed
+ * may add would otherwise be polled until the task's deadline.
+ */
+function stepOf(prediction: Prediction, handle: WavespeedHandle): JobStep<WavespeedHandle> {
+  const error = prediction.error || 'no detail';
   switch (prediction.status) {
+    case 'created':
+    case 'processing':
+      return { state: 'pending', handle };
     case 'completed': {
-      const outputs = Array.isArray(prediction.outputs) ? prediction.outputs.filter((o) => typeof o === 'string') : [];
-      const flags = Array.isArray(prediction.has_nsfw_contents) ? prediction.has_nsfw_contents : [];
+      const outputs = prediction.outputs ?? [];
+      const flags = prediction.has_nsfw_contents ?? [];
       const clean = outputs.filter((_, i) => flags[i] !== true);
       if (outputs.length > 0 && clean.length === 0) {
         return { state: 'failed', code: 'content_moderated', message: 'The generated image was flagged by moderation.' };
       }
       return { state: 'succeeded', images: clean.map((url) => ({ url })) };
     }
-    case 'failed': {
-      const error = typeof prediction.error === 'string' && prediction.error ? prediction.error : 'no detail';
+    case 'failed':
       if (MODERATION.test(error)) {
         return { state: 'failed', code: 'content_moderated', message: `The provider refused the content: ${error}` };
       }
       return { state: 'failed', code: 'provider_error', message: `The provider failed to generate the image: ${error}` };
-    }
+    case 'cancelled':
+      return { state: 'failed', code: 'provider_error', message: 'The provider cancelled the job.' };
+    case 'timeout':
+      return { state: 'failed', code: 'provider_error', message: 'The provider timed the job out.' };
     default:
-      // created, processing and anything WaveSpeed adds later: keep following the job.
-      return { state: 'pending', handle };
+      return { state: 'failed', code: 'provider_error', message: `The provider reported an unknown job status: ${prediction.status.slice(0, 100)}` };
   }
 }
 
-async function submit(job: WavespeedJob, call: ProviderCall): Promise<ProviderStep> {
-  const { base, headers } = config(call);
-  const response = await providerFetch(call.fetch, new URL(`/api/v3/${job.model}`, base).toString(), {
-    method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json' },
-    body: JSON.stringify(job.input),
-  });
-  throwIfTransient(response, 'wavespeed');
-  const { text, json } = await readTextAndJson(response);
-  if (!response.ok) return refusal(response.status, messageOf(json, text));
-  const prediction = predictionOf(json);
-  if (typeof prediction.id !== 'string' || !prediction.id) throw new ProviderRetryableError('wavespeed answer lacks data.id');
-  return stepOf(prediction, { id: prediction.id, model: job.model });
-}
+const LEVELS = 'wavespeed.ai/docs/account-levels';
 
-async function poll(handle: Json, call: ProviderCall): Promise<ProviderStep> {
-  const job = handle as unknown as WavespeedHandle;
-  const { base, headers } = config(call);
-  // Built from our base URL rather than `data.urls.get`, so our key only ever goes to our host.
-  const url = new URL(`/api/v3/predictions/${encodeURIComponent(job.id)}/result`, base).toString();
-  const response = await providerFetch(call.fetch, url, { headers });
-  throwIfTransient(response, 'wavespeed');
-  const { text, json } = await readTextAndJson(response);
-  if (response.status === 404) return { state: 'failed', code: 'provider_error', message: 'The provider lost the job.' };
-  if (!response.ok) return refusal(response.status, messageOf(json, text));
-  return stepOf(predictionOf(json), job);
-}
+/** What WaveSpeed publishes (test/fixtures/providers/wavespeed.json restates it). */
+const facts: ProviderFacts = {
+  description: {
+    source: 'wavespeed.ai/docs (get-result, predictions, webhooks, account levels, per-model pages); SDKs wavespeed-python, wavespeed-javascript',
+    readOn: '2026-11-26',
+    fixture: 'wavespeed.json',
+  },
+  endpoints: ['POST /api/v3/{model}', 'GET /api/v3/predictions/{id}/result'],
+  limits: {
+    concurrentJobs: { value: 2, source: `${LEVELS}: Bronze, the level of a new account; extra tasks wait in a queue` },
+    imagesPerMinute: { value: 2, source: `${LEVELS}: Bronze` },
+    tiers: {
+      value: {
+        bronze: { concurrentJobs: 2, imagesPerMinute: 2 },
+        silver: { concurrentJobs: 300, imagesPerMinute: 500 },
+        gold: { concurrentJobs: 3000, imagesPerMinute: 3000 },
+        ultra: { concurrentJobs: 10000, imagesPerMinute: 5000 },
+      },
+      source: `${LEVELS} (silver after a $100 top-up, gold $1,000, ultra $10,000)`,
+    },
+    resultUrlLifetimeSeconds: { value: 7 * 24 * 3600, source: 'wavespeed.ai/docs/what-are-predictions: predictions and outputs are deleted after 7 days' },
+    minPollIntervalMs: { value: 2000, source: 'wavespeed.ai/docs/get-result: poll images every 2 s or more' },
+    replaySubmitAfter5xx: { value: false, source: 'wavespeed-python@a4207182 client.py retries 429/5xx on GET only, never a submit' },
+  },
+  webhooks: {
+    value: {
+      supported: true,
+      how: '?webhook=<https URL> on the submit URL',
+      verification: 'webhook-id, webhook-timestamp, webhook-signature (v3, HMAC-SHA256)',
+    },
+    source: 'wavespeed.ai/docs/how-to-use-webhooks; wavespeed.ai/docs/docs-api/verifying_webhook',
+  },
+  unconfirmed: [
+    {
+      fact: 'The body of non-200 answers (read as { code, message })',
+      safeHandling: 'The status decides, the body only lends its words: any unreadable body still ends as the shared rule says (a 4xx as a refunded failure).',
+      test: 'wavespeed/error-envelope',
+    },
+    {
+      fact: 'The out-of-credit answer (402, or a 4xx whose words say balance or credit)',
+      safeHandling: 'Worded otherwise, it is still a 4xx: a refunded provider_error instead of provider_unavailable.',
+      test: 'wavespeed/out-of-credit',
+    },
+    {
+      fact: 'How a refused prompt is reported (a failed prediction whose error names the content)',
+      safeHandling: 'A failed prediction with other words is a refunded provider_error instead of content_moderated.',
+      test: 'wavespeed/moderation',
+    },
+    {
+      fact: 'Model limits published only by third parties: Kling num_images 1–9, CogView-4 prompt 1000 characters, HunyuanImage 3.0 prompt 4000 characters and its text-to-image size as W*H',
+      safeHandling: 'A stricter real limit answers 400: a refunded provider_error, never a charge.',
+      test: 'wavespeed/model-limits',
+    },
+  ],
+};
 
-export const wavespeedAdapter: ProviderAdapter<WavespeedJob> = { id: 'wavespeed', secret: 'WAVESPEED_API_KEY', submit, poll };
+export const wavespeedAdapter = defineAsyncAdapter({
+  provider: { id: 'wavespeed', baseUrlVar: 'WAVESPEED_BASE_URL', secret: 'WAVESPEED_API_KEY', defaultBaseUrl: 'https://api.wavespeed.ai', facts },
+  mode: 'async',
+  // `cancelled` and `timeout` are in WaveSpeed's SDKs (wavespeed-python client.py `_wait`), not its docs.
+  statuses: { pending: ['created', 'processing'], final: ['completed', 'failed', 'cancelled', 'timeout'] },
+  auth: (key) => ({ authorization: `Bearer ${key}` }),
+  handle: Handle,
+  submit: {
+    request: (job: WavespeedJob) => ({ url: `/api/v3/${job.model}`, json: job.input }),
+    answer: Envelope,
+    read: ({ data }, job) => stepOf(data, { id: data.id, model: job.model }),
+  },
+  poll: {
+    // Built from our base URL rather than `data.urls.get`, so our key only ever goes to our host.
+    request: (handle: WavespeedHandle) => ({ url: `/api/v3/predictions/${encodeURIComponent(handle.id)}/result` }),
+    answer: Envelope,
+    read: ({ data }, handle) => stepOf(data, handle),
+  },
+  errors: {
+    schema: ErrorBody,
+    message: (body) => body.message ?? body.error,
+    outOfCredit: ({ message }) => OUT_OF_CREDIT.test(message),
+  },
+});

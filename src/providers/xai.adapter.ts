@@ -1,23 +1,18 @@
-import { providerFetch, readTextAndJson, throwIfTransient } from './http';
-import {
-  type ProviderAdapter,
-  type ProviderCall,
-  type ProviderImage,
-  ProviderRetryableError,
-  type ProviderStep,
-} from './types';
+import { z } from 'zod';
+import { defineSyncAdapter, errorText, KEY_REJECTED, type ProviderFacts } from './adapter';
+import type { FinalStep, ProviderImage } from './types';
 
 /**
  * xAI image generation (https://docs.x.ai/developers/model-capabilities/images/generation), sync:
  * `POST /v1/images/generations` with `Authorization: Bearer`, an OpenAI-style body plus xAI's own
- * `aspect_ratio` and `resolution` (`size`, `style` and `quality` are not supported), answered
- * `{ data: [{ url | b64_json, mime_type, revised_prompt, respect_moderation }], block_reason, usage }`.
+ * `aspect_ratio` and `resolution` (`size` and `style` are not supported), answered
+ * `{ data: [{ url | b64_json, mime_type }], usage }` (`GeneratedImageResponse` in xAI's OpenAPI).
  *
- * Moderation arrives as HTTP 200: `block_reason` names why a prompt was refused, and an image the
- * output filter caught carries `respect_moderation: false`. Errors are `{ code, error: "<text>" }` or
- * `{ error: { message, type, code } }`. An exhausted balance is a 403 ("doesn't have any credits")
- * or a 429 ("has either used all available credits or reached its monthly spending limit"); those
- * texts come from user reports, not from xAI's documentation (UNCONFIRMED).
+ * Moderation is not in the REST description. A refused prompt is reported as `data: []` (an empty
+ * result, which the task fails as moderated and refunds); `block_reason` (seen nowhere published)
+ * and `respect_moderation: false` (xAI's gRPC proto only) are read when present, never required.
+ * Errors are `{ code, error: "<text>" }`, `{ error: { message, type, code } }` or `{ message }`, as
+ * xAI's SDK reads them. What xAI says for an exhausted balance is unpublished; see `facts.unconfirmed`.
  */
 export interface XaiJob {
   model: string;
@@ -28,59 +23,36 @@ export interface XaiJob {
   resolution: '1k' | '2k';
 }
 
-interface XaiImage {
-  url?: unknown;
-  b64_json?: unknown;
-  mime_type?: unknown;
-  respect_moderation?: unknown;
-}
+const Image = z.object({
+  url: z.string().nullish(),
+  b64_json: z.string().nullish(),
+  mime_type: z.string().nullish(),
+  respect_moderation: z.boolean().nullish(),
+});
+const Generated = z.object({ data: z.array(Image).nullish(), block_reason: z.string().nullish() });
+
+/** `{ code, error: "<text>" }`, `{ error: { message, type, code } }` or `{ message }`, as xAI's SDK reads them. */
+const ErrorBody = z.object({
+  error: z.union([z.string().min(1), z.object({ message: errorText })]).optional().catch(undefined),
+  message: errorText,
+});
 
 const OUT_OF_CREDIT = /credits|spending limit/i;
 const BAD_KEY = /api key/i;
 const MODERATION = /moderat|content polic|safety|nsfw/i;
 
-function messageOf(json: unknown, text: string): string {
-  if (json && typeof json === 'object') {
-    const { error, message } = json as { error?: unknown; message?: unknown };
-    if (typeof error === 'string' && error) return error;
-    if (error && typeof error === 'object') {
-      const nested = (error as { message?: unknown }).message;
-      if (typeof nested === 'string' && nested) return nested;
-    }
-    if (typeof message === 'string' && message) return message;
-  }
-  return text.slice(0, 300) || 'no detail';
-}
-
-function refusal(status: number, message: string): ProviderStep {
-  if (status === 402 || OUT_OF_CREDIT.test(message)) {
-    return { state: 'failed', code: 'provider_unavailable', message: 'The provider account is out of credit.' };
-  }
-  if (status === 401 || status === 403 || BAD_KEY.test(message)) {
-    return { state: 'failed', code: 'provider_unavailable', message: 'The provider rejected our credentials.' };
-  }
-  if (MODERATION.test(message)) {
-    return { state: 'failed', code: 'content_moderated', message: `The provider refused the content: ${message}` };
-  }
-  return { state: 'failed', code: 'provider_error', message: `Provider rejected the request: ${message}` };
-}
-
-function imageOf(item: XaiImage): ProviderImage[] {
+function imageOf(item: z.infer<typeof Image>): ProviderImage[] {
   if (item.respect_moderation === false) return [];
-  if (typeof item.url === 'string' && item.url) return [{ url: item.url }];
-  if (typeof item.b64_json === 'string' && item.b64_json) {
-    return [{ base64: item.b64_json, ...(typeof item.mime_type === 'string' ? { content_type: item.mime_type } : {}) }];
-  }
+  if (item.url) return [{ url: item.url }];
+  if (item.b64_json) return [{ base64: item.b64_json, ...(item.mime_type ? { content_type: item.mime_type } : {}) }];
   return [];
 }
 
-function resultOf(json: unknown): ProviderStep {
-  if (!json || typeof json !== 'object') throw new ProviderRetryableError('xai answered 200 with a non-JSON body');
-  const answer = json as { data?: unknown; block_reason?: unknown };
-  if (typeof answer.block_reason === 'string' && answer.block_reason) {
+function resultOf(answer: z.infer<typeof Generated>): FinalStep {
+  if (answer.block_reason) {
     return { state: 'failed', code: 'content_moderated', message: `The prompt was refused by moderation: ${answer.block_reason}` };
   }
-  const items = (Array.isArray(answer.data) ? answer.data : []) as XaiImage[];
+  const items = answer.data ?? [];
   const images = items.flatMap(imageOf);
   if (items.length > 0 && images.length === 0) {
     return { state: 'failed', code: 'content_moderated', message: 'The generated images were blocked by moderation.' };
@@ -88,30 +60,61 @@ function resultOf(json: unknown): ProviderStep {
   return { state: 'succeeded', images };
 }
 
-async function submit(job: XaiJob, call: ProviderCall): Promise<ProviderStep> {
-  const url = new URL('/v1/images/generations', call.env.XAI_BASE_URL).toString();
-  const response = await providerFetch(call.fetch, url, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${call.env.XAI_API_KEY}`,
-      'content-type': 'application/json',
-      accept: 'application/json',
+const OPENAPI = 'xAI OpenAPI (api.x.ai/api-docs/openapi.json) as generated into xai-org/xai-sdk-ts@41e766ac src/generated/types.ts';
+
+/** What xAI publishes (test/fixtures/providers/xai.json restates it). */
+const facts: ProviderFacts = {
+  description: { source: `${OPENAPI}; xai-org/xai-proto image.proto`, readOn: '2026-11-26', fixture: 'xai.json' },
+  endpoints: ['POST /v1/images/generations'],
+  limits: {
+    imagesPerRequest: { value: 10, source: `${OPENAPI}: n ≤ 10; xai-proto image.proto` },
+    unpublished: ['rate limits', 'concurrency', 'result URL lifetime (documented only as short-lived)'],
+  },
+  webhooks: {
+    value: { supported: false, how: 'deferred: true, then polling GET /v1/images/{request_id} (not used)' },
+    source: OPENAPI,
+  },
+  unconfirmed: [
+    {
+      fact: 'block_reason: a refusal field on a 200 answer, in no published source',
+      safeHandling: 'Read only when present; a refusal in the documented shape (data: []) is an empty result, which the task fails as content_moderated and refunds.',
+      test: 'xai/refused-prompt',
+      fields: ['block_reason'],
     },
+    {
+      fact: 'respect_moderation: false on a filtered image (xAI gRPC proto only, not the REST schema)',
+      safeHandling: 'Read only when present; without it a filtered image cannot be told from a real one (residual risk: a placeholder would be delivered and charged).',
+      test: 'xai/filtered-output',
+      fields: ['data[].respect_moderation'],
+    },
+    {
+      fact: 'The out-of-credit answer (403 "doesn\'t have any credits" or 429 "used all available credits", from user reports)',
+      safeHandling: 'A 403 is refused credentials either way (refunded provider_unavailable); a 429 worded otherwise is retried as a rate limit, bounded by the task deadline, then refunded.',
+      test: 'xai/out-of-credit',
+    },
+  ],
+};
+
+export const xaiAdapter = defineSyncAdapter({
+  provider: { id: 'xai', baseUrlVar: 'XAI_BASE_URL', secret: 'XAI_API_KEY', defaultBaseUrl: 'https://api.x.ai', facts },
+  mode: 'sync',
+  auth: (key) => ({ authorization: `Bearer ${key}` }),
+  submit: {
     // URLs rather than base64: the results wait in the task's Durable Object state until they are
     // copied to R2, and up to ten inline 2k images could pass the size limit of one stored value.
-    body: JSON.stringify({ ...job, response_format: 'url' }),
-  });
-  const { text, json } = await readTextAndJson(response);
-  const message = messageOf(json, text);
-  // An exhausted balance also comes as 429; waiting for it would only delay the same answer.
-  if (response.status === 429 && OUT_OF_CREDIT.test(message)) return refusal(429, message);
-  throwIfTransient(response, 'xai');
-  if (!response.ok) return refusal(response.status, message);
-  return resultOf(json);
-}
-
-async function poll(): Promise<ProviderStep> {
-  throw new Error('xai image generation is synchronous; there is nothing to poll');
-}
-
-export const xaiAdapter: ProviderAdapter<XaiJob> = { id: 'xai', secret: 'XAI_API_KEY', submit, poll };
+    request: (job: XaiJob) => ({ url: '/v1/images/generations', json: { ...job, response_format: 'url' } }),
+    answer: Generated,
+    read: resultOf,
+  },
+  errors: {
+    schema: ErrorBody,
+    message: ({ error, message }) => (typeof error === 'string' ? error : error?.message) ?? message,
+    // An exhausted balance also comes as 429 or 403; waiting for it would only delay the same answer.
+    outOfCredit: ({ message }) => OUT_OF_CREDIT.test(message),
+    refusal: ({ message }) => {
+      if (BAD_KEY.test(message)) return KEY_REJECTED;
+      if (MODERATION.test(message)) return { state: 'failed', code: 'content_moderated', message: `The provider refused the content: ${message}` };
+      return undefined;
+    },
+  },
+});

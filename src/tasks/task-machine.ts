@@ -1,22 +1,23 @@
 import type { FailureCode, ProviderImage, ProviderStep } from '../providers/types';
 import type { TaskRecord, WebhookRecord } from './task-record';
-import { isTerminal, type StoredImage } from './task.schema';
+import { isTerminal, type StoredImage, type TaskStatus } from './task.schema';
 
 /**
  * The task's life as a pure machine: `transition(record, event, now, config)` says what a thing that
- * happened does to the task, and `due(record)` says what work is waiting and from when. It does no
- * I/O and reads no clock: the task's Durable Object (task.do.ts) performs the due work, feeds what
+ * happened does to the task, and `due(record)` (task-due.ts) says what work is waiting and from when. Neither does
+ * I/O or reads a clock: the task's Durable Object (task.do.ts) performs the due work, feeds what
  * came of it back as an event, saves the record and sets its one alarm to `alarmAt`.
  *
  * The statuses and what moves them:
  *
  *   pending ──submit_started (sync provider)──▶ processing
  *   pending ──provider_answered pending|succeeded──▶ processing
- *   pending | processing ──provider_answered failed, node_unconfigured on the last node,
+ *   pending | processing ──provider_answered failed, node_unconfigured (on the last node, or while polling),
  *                          store_failed (final), deadline_passed──▶ failed
  *   processing ──results_stored──▶ succeeded
+ *   pending | queued ──cancel_requested──▶ canceled   (refused once a provider is generating)
  *
- * Once `succeeded` or `failed` the task only settles its credits, delivers its webhook and writes
+ * Once final (`succeeded`, `failed`, `canceled`) the task only settles its credits, delivers its webhook and writes
  * its KV snapshot, each retried until it succeeds (the webhook until its schedule runs out).
  */
 
@@ -52,26 +53,27 @@ export type TaskEvent =
   | { type: 'webhook_signing_failed' }
   | { type: 'snapshot_written' }
   | { type: 'snapshot_failed' }
-  | { type: 'redelivery_requested' };
+  | { type: 'redelivery_requested' }
+  /** The customer's cancel: accepted only while no provider is generating the task. */
+  | { type: 'cancel_requested' };
 
 /** What the shell must do right away, besides the due work. */
-export type TaskEffect = { type: 'drop_snapshot' } | { type: 'log'; level: 'warn' | 'error'; message: string };
+export type TaskEffect =
+  | { type: 'drop_snapshot' }
+  | { type: 'log'; level: 'warn' | 'error'; message: string }
+  /** A running task moved on (e.g. pending → processing): the account's task index follows it. */
+  | { type: 'status_changed'; status: TaskStatus };
 
 export type Transition =
   | { ok: true; record: TaskRecord; effects: TaskEffect[] }
-  | { ok: false; reason: 'not_terminal' | 'no_callback_url' };
-
-/** Timed work: the provider steps, the deadline, and the finished task's side effects. */
-export type Work = 'deadline' | 'submit' | 'poll' | 'store' | 'settle' | 'webhook' | 'snapshot';
-
-export interface DueWork {
-  work: Work;
-  at: number;
-}
+  | { ok: false; reason: 'not_terminal' | 'no_callback_url' | 'not_cancelable' };
 
 type Outcome =
   | { status: 'succeeded'; images: StoredImage[] }
-  | { status: 'failed'; code: FailureCode; message: string };
+  | { status: 'failed'; code: FailureCode; message: string }
+  | { status: 'canceled' };
+
+const CANCELED = { code: 'canceled', message: 'The task was canceled before a provider started it; its credits were refunded.' } as const;
 
 /** Exponential backoff with jitter, in whole milliseconds. */
 function backoff(config: MachineConfig, failures: number): number {
@@ -96,7 +98,7 @@ function finish(record: TaskRecord, outcome: Outcome, now: number): TaskRecord {
     updated_at: now,
     completed_at: now,
     images: succeeded ? outcome.images : null,
-    error: succeeded ? null : { code: outcome.code, message: outcome.message },
+    error: outcome.status === 'failed' ? { code: outcome.code, message: outcome.message } : outcome.status === 'canceled' ? CANCELED : null,
     charge: succeeded ? chargeFor(record, outcome.images.length) : 0,
     run: { ...record.run, images: [], file_ids: [] },
     billing: { done: false, next_at: now, failures: 0 },
@@ -243,6 +245,13 @@ const ok = (record: TaskRecord, effects: TaskEffect[] = []): Transition => ({ ok
  * late provider answer after the deadline, a second billing acknowledgement) leave it unchanged.
  */
 export function transition(record: TaskRecord, event: TaskEvent, now: number, config: MachineConfig): Transition {
+  const result = apply(record, event, now, config);
+  const status = result.ok ? result.record.status : record.status;
+  if (!result.ok || status === record.status || isTerminal(status)) return result;
+  return { ...result, effects: [...result.effects, { type: 'status_changed', status }] };
+}
+
+function apply(record: TaskRecord, event: TaskEvent, now: number, config: MachineConfig): Transition {
   const running = !isTerminal(record.status);
   const { run } = record;
   switch (event.type) {
@@ -255,10 +264,15 @@ export function transition(record: TaskRecord, event: TaskEvent, now: number, co
       return ok(providerFailed(record, event, now, config), [
         { type: 'log', level: 'warn', message: `${run.phase} failed: ${event.message}` },
       ]);
-    case 'node_unconfigured':
-      return ok(running && run.phase === 'submit' ? leaveNode(record, event.message, now) : record, [
-        { type: 'log', level: 'error', message: event.message },
-      ]);
+    case 'node_unconfigured': {
+      if (!running || run.phase === 'store') return ok(record);
+      // A node gone from under a polled job (a catalog change) cannot follow it: end the task, refunded.
+      const next =
+        run.phase === 'submit'
+          ? leaveNode(record, event.message, now)
+          : finish(record, { status: 'failed', code: 'provider_error', message: `The job can no longer be followed: ${event.message}` }, now);
+      return ok(next, [{ type: 'log', level: 'error', message: event.message }]);
+    }
     case 'results_stored':
       return ok(running && run.phase === 'store' ? finish(record, { status: 'succeeded', images: event.images }, now) : record);
     case 'store_failed':
@@ -297,54 +311,9 @@ export function transition(record: TaskRecord, event: TaskEvent, now: number, co
         },
         [{ type: 'drop_snapshot' }],
       );
+    case 'cancel_requested':
+      // Once a provider accepted the job (or a synchronous call is out) it is generating, and charges us for it.
+      if (record.status !== 'pending' && record.status !== 'queued') return { ok: false, reason: 'not_cancelable' };
+      return ok(finish(record, { status: 'canceled' }, now));
   }
-}
-
-/**
- * The one rule for what is due: every piece of waiting work with the time it may run. A running
- * task has its next provider step and its deadline; a final one its unsettled credits, its pending
- * webhook, and then (only once both are done, so KV never keeps a state that will change) its snapshot.
- */
-export function due(record: TaskRecord): DueWork[] {
-  if (!isTerminal(record.status)) {
-    return [
-      { work: 'deadline', at: record.deadline_at },
-      { work: record.run.phase, at: record.run.next_at },
-    ];
-  }
-  const work: DueWork[] = [];
-  const { billing, webhook, snapshot } = record;
-  if (!billing.done && billing.next_at !== null) work.push({ work: 'settle', at: billing.next_at });
-  if (webhook?.status === 'pending' && webhook.next_at !== null) work.push({ work: 'webhook', at: webhook.next_at });
-  if (billing.done && webhook?.status !== 'pending' && !snapshot.done && snapshot.next_at !== null) {
-    work.push({ work: 'snapshot', at: snapshot.next_at });
-  }
-  return work;
-}
-
-/** The work to do now, if any: the deadline first, since it ends every other step of a running task. */
-export function dueNow(record: TaskRecord, now: number): Work | null {
-  return due(record).find((item) => item.at <= now)?.work ?? null;
-}
-
-/**
- * When the alarm must fire: at the earliest due work, in whole milliseconds and strictly after
- * `now` (the runtime truncates alarm times, and an alarm set to the time of the run setting it is
- * taken as already run and never fires). Null when nothing is left to do.
- */
-export function alarmAt(record: TaskRecord, now: number): number | null {
-  const times = due(record).map((item) => item.at);
-  if (times.length === 0) return null;
-  return Math.max(Math.ceil(Math.min(...times)), Math.floor(now) + 1);
-}
-
-/**
- * The record as it may be saved. Inline (base64) results are never saved: they can pass the
- * storage value limit. If the task stops before copying them, the step that produced them is
- * simply repeated.
- */
-export function forStorage(record: TaskRecord): TaskRecord {
-  const { run } = record;
-  if (run.phase !== 'store' || !hasInlineImages(run.images)) return record;
-  return { ...record, run: { ...run, phase: run.produced_by ?? 'submit', images: [], file_ids: [] } };
 }

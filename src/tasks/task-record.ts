@@ -1,5 +1,5 @@
 import type { FailureCode, Json, ProviderImage } from '../providers/types';
-import type { StoredImage, TaskRequest, TaskStatus, WebhookState } from './task.schema';
+import type { StoredImage, TaskRequest, TaskStatus, TaskView, WebhookState } from './task.schema';
 
 /**
  * The task object's storage: one record under the key `task`, saved after every step. It is ours,
@@ -8,6 +8,9 @@ import type { StoredImage, TaskRequest, TaskStatus, WebhookState } from './task.
  * upgrade in `readStoredRecord`. All times are integer epoch milliseconds.
  */
 export const TASK_RECORD_VERSION = 2;
+
+/** Why a task failed, as `error.code` says: a provider's failure, or the customer's cancel. */
+export type TaskErrorCode = FailureCode | 'canceled';
 
 /** What the create route hands the task: everything already validated and paid for. */
 export interface TaskInit {
@@ -29,6 +32,12 @@ export interface TaskInit {
 export type RedeliveryResult =
   | { ok: true; webhook: WebhookState }
   | { ok: false; reason: 'not_found' | 'not_terminal' | 'no_callback_url' };
+
+/** What a cancel found: the canceled task, or why not (a provider is generating it, or it ended). */
+export type CancelResult =
+  | { ok: true; task: TaskView }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'not_cancelable'; task: TaskView };
 
 /** Where the provider work stands while the task runs. */
 export interface RunState {
@@ -84,7 +93,9 @@ export interface TaskRecord {
   deadline_at: number;
   run: RunState;
   images: StoredImage[] | null;
-  error: { code: FailureCode; message: string } | null;
+  error: { code: TaskErrorCode; message: string } | null;
+  /** Bumped whenever the task's public view changes: the `id` of its events, what waiting requests compare. */
+  version: number;
   /** Credits the finished task costs (0 when it failed); null while it runs. */
   charge: number | null;
   billing: Retried;
@@ -125,6 +136,7 @@ export function newTaskRecord(init: TaskInit, now: number, deadlineMs: number): 
     },
     images: null,
     error: null,
+    version: 1,
     charge: null,
     billing: { done: false, next_at: null, failures: 0 },
     webhook: null,
@@ -158,6 +170,9 @@ interface TaskRecordV1 {
   webhook_id: string | null;
 }
 
+/** Any record a task object may hold, from any version. */
+export type StoredTaskRecord = TaskRecord | TaskRecordV1;
+
 /** What only the catalog knows about an old task: the facts version 1 did not store. */
 export interface ModelFacts {
   images_requested: number;
@@ -167,7 +182,7 @@ export interface ModelFacts {
 const epoch = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
 
 /** The stored record in the current version, upgrading older ones. */
-export function readStoredRecord(stored: TaskRecord | TaskRecordV1, facts: (model: string, request: TaskRequest) => ModelFacts): TaskRecord {
+export function readStoredRecord(stored: StoredTaskRecord, facts: (model: string, request: TaskRequest) => ModelFacts): TaskRecord {
   if ('v' in stored) return stored;
   const { view, run, billing } = stored;
   const webhook = view.webhook;
@@ -192,6 +207,7 @@ export function readStoredRecord(stored: TaskRecord | TaskRecordV1, facts: (mode
     run: { ...run, next_at: Math.ceil(run.next_at), produced_by: null },
     images: view.output?.images ?? null,
     error: view.error,
+    version: 1,
     charge: billing.charge,
     billing: { done: billing.done, next_at: billing.next_at === null ? null : Math.ceil(billing.next_at), failures: billing.failures },
     webhook:

@@ -1,22 +1,20 @@
 import { DurableObject } from 'cloudflare:workers';
 import { accountStub } from '../accounts/account.do';
-import { findModel } from '../catalog';
 import { config } from '../config';
 import type { Env } from '../env';
-import { withTimeout } from '../outbound/timeout';
-import { newFileId } from '../ids';
-import { ResultRejectedError, ResultUnavailableError, storeResultImage } from '../outbound/result-store';
-import { ProviderRetryableError } from '../providers/types';
-import { postWebhook } from '../outbound/webhook-delivery';
-import { webhookHeaders } from '../outbound/webhook-signing';
-import { alarmAt, dueNow, forStorage, type MachineConfig, type TaskEffect, type TaskEvent, transition, type Work } from './task-machine';
-import { newTaskRecord, type RedeliveryResult, type TaskInit, type TaskRecord } from './task-record';
-import { dropTaskSnapshot, writeTaskSnapshot } from './task-snapshot';
+import { alarmAt, dueNow, forStorage } from './task-due';
+import { type MachineConfig, type TaskEvent, type Transition, transition } from './task-machine';
+import { modelFacts } from './model-facts';
+import { type CancelResult, newTaskRecord, readStoredRecord, type RedeliveryResult, type StoredTaskRecord, type TaskInit, type TaskRecord } from './task-record';
+import { nodeOf, performEffects, performWork } from './task-work';
+import { Watchers } from './watchers';
 import { renderTask, renderWebhook } from './task-view';
-import type { TaskView } from './task.schema';
+import { isTerminal, type TaskView } from './task.schema';
 
 /** Enough for a whole life in one run when every step answers at once; anything slower waits for the alarm. */
 const MAX_STEPS_PER_RUN = 8;
+/** The longest a `watch` call holds: callers wanting longer call again (the event stream's keep-alive interval). */
+const MAX_WATCH_MS = 60_000;
 
 /**
  * One object per task: the source of truth for the task, and the shell around its machine
@@ -26,6 +24,7 @@ const MAX_STEPS_PER_RUN = 8;
  */
 export class TaskDO extends DurableObject<Env> {
   #queue: Promise<void> = Promise.resolve();
+  #watchers = new Watchers();
 
   /**
    * Runs alarm runs and requests that change the record one after the other. An alarm awaits the
@@ -47,11 +46,25 @@ export class TaskDO extends DurableObject<Env> {
   }
 
   async #load(): Promise<TaskRecord | undefined> {
-    return this.ctx.storage.get<TaskRecord>('task');
+    const stored = await this.ctx.storage.get<StoredTaskRecord>('task');
+    return stored && readStoredRecord(stored, modelFacts);
   }
 
   async #save(record: TaskRecord): Promise<void> {
     await this.ctx.storage.put('task', forStorage(record));
+  }
+
+  /**
+   * Saves the record after a transition from `before`. When what the customer sees changed, the
+   * version goes up and every waiting request (`watch`) is woken: they are told, never poll.
+   */
+  async #commit(before: TaskRecord, after: TaskRecord): Promise<TaskRecord> {
+    if (after === before) return before;
+    const changed = JSON.stringify(renderTask(after)) !== JSON.stringify(renderTask(before));
+    const record = changed ? { ...after, version: before.version + 1 } : after;
+    await this.#save(record);
+    if (changed) this.#watchers.wakeAll();
+    return record;
   }
 
   async #arm(record: TaskRecord): Promise<void> {
@@ -64,15 +77,8 @@ export class TaskDO extends DurableObject<Env> {
   async #apply(record: TaskRecord, event: TaskEvent): Promise<TaskRecord> {
     const result = transition(record, event, Date.now(), this.#machine);
     if (!result.ok) return record;
-    await this.#performEffects(record.task_id, result.effects);
+    await performEffects(this.env, record, result.effects);
     return result.record;
-  }
-
-  async #performEffects(taskId: string, effects: readonly TaskEffect[]): Promise<void> {
-    for (const effect of effects) {
-      if (effect.type === 'drop_snapshot') await dropTaskSnapshot(this.env, taskId);
-      else console[effect.level](JSON.stringify({ level: effect.level, task_id: taskId, message: effect.message }));
-    }
   }
 
   /**
@@ -124,20 +130,55 @@ export class TaskDO extends DurableObject<Env> {
   }
 
   /**
+   * A customer's request about their task, applied between alarm steps (so a cancel can never
+   * slip in while a submit is on its way out). Null when the task is not theirs.
+   */
+  async #request(accountId: string, event: TaskEvent): Promise<{ before: TaskRecord; result: Transition } | null> {
+    return this.#exclusive(async () => {
+      const before = await this.#load();
+      if (!before || before.account_id !== accountId) return null;
+      let result = transition(before, event, Date.now(), this.#machine);
+      if (result.ok) {
+        await performEffects(this.env, before, result.effects);
+        result = { ...result, record: await this.#commit(before, result.record) };
+        await this.#arm(result.record);
+      }
+      return { before, result };
+    });
+  }
+
+  /**
    * Delivers the finished task's webhook again with a fresh retry schedule, e.g. after the customer
    * fixed their endpoint. It keeps the `webhook-id` (it is the same event).
    */
   async redeliverWebhook(accountId: string): Promise<RedeliveryResult> {
-    return this.#exclusive(async (): Promise<RedeliveryResult> => {
-      const record = await this.#load();
-      if (!record || record.account_id !== accountId) return { ok: false, reason: 'not_found' };
-      const result = transition(record, { type: 'redelivery_requested' }, Date.now(), this.#machine);
-      if (!result.ok) return result;
-      await this.#performEffects(record.task_id, result.effects);
-      await this.#save(result.record);
-      await this.#arm(result.record);
-      return { ok: true, webhook: renderWebhook(result.record.webhook!) };
-    });
+    const found = await this.#request(accountId, { type: 'redelivery_requested' });
+    if (!found) return { ok: false, reason: 'not_found' };
+    const { result } = found;
+    if (!result.ok) return { ok: false, reason: result.reason === 'no_callback_url' ? 'no_callback_url' : 'not_terminal' };
+    return { ok: true, webhook: renderWebhook(result.record.webhook!) };
+  }
+
+  /** Cancels the task if no provider is generating it yet: refunded in full, then webhook and snapshot as for any final task. */
+  async cancel(accountId: string): Promise<CancelResult> {
+    const found = await this.#request(accountId, { type: 'cancel_requested' });
+    if (!found) return { ok: false, reason: 'not_found' };
+    const { before, result } = found;
+    return result.ok ? { ok: true, task: renderTask(result.record) } : { ok: false, reason: 'not_cancelable', task: renderTask(before) };
+  }
+
+  /**
+   * The task once its version passes `afterVersion` or it is final, or as it is after `timeoutMs`:
+   * what `Prefer: wait` and the event stream are built on. Null for anyone but its owner.
+   */
+  async watch(accountId: string, afterVersion: number, timeoutMs: number): Promise<{ version: number; task: TaskView } | null> {
+    let record = await this.#load();
+    if (!record || record.account_id !== accountId) return null;
+    if (record.version <= afterVersion && !isTerminal(record.status)) {
+      await this.#watchers.wait(Math.min(timeoutMs, MAX_WATCH_MS));
+      record = (await this.#load()) ?? record;
+    }
+    return { version: record.version, task: renderTask(record) };
   }
 
   override async alarm(): Promise<void> {
@@ -148,111 +189,17 @@ export class TaskDO extends DurableObject<Env> {
         for (let step = 0; step < MAX_STEPS_PER_RUN; step++) {
           const work = dueNow(record, Date.now());
           if (!work) break;
-          record = await this.#apply(record, await this.#perform(work, record));
-          await this.#save(record);
+          if (work === 'submit' && nodeOf(record)?.mode === 'sync') {
+            // Saved before the call goes out: from now on the provider is generating, and a cancel is refused.
+            record = await this.#commit(record, await this.#apply(record, { type: 'submit_started' }));
+          }
+          record = await this.#commit(record, await this.#apply(record, await performWork(this.env, work, record)));
         }
       } finally {
         await this.#arm(record);
       }
     });
   }
-
-  /** Does one piece of due work and says what came of it. Never throws for an expected failure. */
-  async #perform(work: Work, record: TaskRecord): Promise<TaskEvent> {
-    switch (work) {
-      case 'deadline':
-        return { type: 'deadline_passed' };
-      case 'submit':
-      case 'poll':
-        return this.#providerStep(record, work);
-      case 'store':
-        try {
-          const images = await Promise.all(
-            record.run.images.map((image, i) =>
-              storeResultImage(this.env, image, record.run.file_ids[i]!, record.public_base_url, record.task_id),
-            ),
-          );
-          return { type: 'results_stored', images };
-        } catch (err) {
-          return { type: 'store_failed', message: publicReason(record, err), retryable: err instanceof ResultUnavailableError };
-        }
-      case 'settle':
-        try {
-          await accountStub(this.env, record.account_id).resolve(record.task_id, record.charge ?? 0);
-          return { type: 'billing_acknowledged' };
-        } catch (err) {
-          console.error(JSON.stringify({ level: 'error', task_id: record.task_id, billing: String(err) }));
-          return { type: 'billing_failed' };
-        }
-      case 'webhook':
-        return this.#deliverWebhook(record);
-      case 'snapshot':
-        try {
-          await writeTaskSnapshot(this.env, record.account_id, renderTask(record));
-          return { type: 'snapshot_written' };
-        } catch (err) {
-          console.error(JSON.stringify({ level: 'error', task_id: record.task_id, snapshot: String(err) }));
-          return { type: 'snapshot_failed' };
-        }
-    }
-  }
-
-  async #providerStep(record: TaskRecord, work: 'submit' | 'poll'): Promise<TaskEvent> {
-    const node = findModel(record.model)?.nodes[record.run.node_index];
-    if (!node) return { type: 'node_unconfigured', message: `Model ${record.model} has no backend node ${record.run.node_index}.` };
-    if (work === 'submit' && !this.env[node.secret]) {
-      return { type: 'node_unconfigured', message: `${node.provider} is not configured (${node.secret} is not set)` };
-    }
-    try {
-      const call = { env: this.env, fetch: this.#fetchUntil(record.deadline_at) };
-      const step = work === 'submit' ? await node.submit(record.request, call) : await node.poll(record.run.handle, call);
-      const file_ids = step.state === 'succeeded' ? step.images.map(() => newFileId()) : [];
-      return { type: 'provider_answered', step, provider: node.provider, node: node.id, file_ids };
-    } catch (err) {
-      const retryable = err instanceof ProviderRetryableError ? err : null;
-      return {
-        type: 'provider_failed',
-        message: publicReason(record, err),
-        rate_limited: retryable?.rateLimited ?? false,
-        retry_after_ms: retryable?.retryAfterMs ?? null,
-      };
-    }
-  }
-
-  async #deliverWebhook(record: TaskRecord): Promise<TaskEvent> {
-    const webhook = record.webhook!;
-    const body = JSON.stringify(renderTask(record));
-    let headers: Record<string, string>;
-    try {
-      headers = await webhookHeaders(this.env, record.account_id, webhook.id, body, Date.now());
-    } catch (err) {
-      console.error(JSON.stringify({ level: 'error', task_id: record.task_id, webhook_signing: String(err) }));
-      return { type: 'webhook_signing_failed' };
-    }
-    const answer = await postWebhook(webhook.url, headers, body);
-    return { type: 'webhook_answered', status_code: answer.statusCode, error: answer.error };
-  }
-
-  /**
-   * The fetch adapters get: aborted at the task's deadline, so a provider that never answers a
-   * synchronous call cannot hold the task past it, whatever timeout the adapter chose.
-   */
-  #fetchUntil(deadlineAt: number): typeof fetch {
-    return (input, init) =>
-      withTimeout(Math.max(1, deadlineAt - Date.now()), (signal) =>
-        fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
-      );
-  }
-}
-
-/**
- * Our words for a failure, which may end up in the task's error message: what our own errors say,
- * or a generic phrase, the runtime's text (`internal error; reference = …`) going to the log only.
- */
-function publicReason(record: TaskRecord, err: unknown): string {
-  if (err instanceof ProviderRetryableError || err instanceof ResultRejectedError || err instanceof ResultUnavailableError) return err.message;
-  console.error(JSON.stringify({ level: 'error', task_id: record.task_id, phase: record.run.phase, error: String(err) }));
-  return 'unexpected error';
 }
 
 /** The task's object; one per task id. */

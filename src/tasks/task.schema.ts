@@ -1,8 +1,13 @@
 import { z } from '@hono/zod-openapi';
 
-export const TASK_STATUSES = ['pending', 'processing', 'succeeded', 'failed'] as const;
+/**
+ * In the order a task moves through them: `pending` (accepted), `queued` (waiting for provider
+ * capacity; may be skipped), `processing` (a provider is generating it), then one final status.
+ */
+export const TASK_STATUSES = ['pending', 'queued', 'processing', 'succeeded', 'failed', 'canceled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
-export const isTerminal = (status: TaskStatus): boolean => status === 'succeeded' || status === 'failed';
+export const isTerminal = (status: TaskStatus): boolean =>
+  status === 'succeeded' || status === 'failed' || status === 'canceled';
 
 /** Request fields are flat: scalars and lists of strings (URLs). Keeping it flat keeps RPC types shallow. */
 export const InputValueSchema = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())]);

@@ -87,7 +87,7 @@ describe('the reservation sweep', () => {
 
   it('restarts a running task whose alarm was lost, which then finishes and settles', async () => {
     const { auth, accountId } = await customer(undefined, 10);
-    const { task_id } = await (await createTask(auth, { model: 'flux-2', prompt: 'A task that lost its alarm [sim:slow=500]' })).json<{ task_id: string }>();
+    const { task_id } = await (await createTask(auth, { model: 'flux-2', prompt: 'A task that lost its alarm [sim:slow=3000]' })).json<{ task_id: string }>();
     const task = taskStub(env, task_id);
     await runInDurableObject(task, async (_instance, state) => {
       await state.storage.deleteAlarm();

@@ -61,6 +61,8 @@ describe('cogview-4', () => {
     ['a refused prompt', '[sim:moderate]', 'content_moderated'],
     ['an output flagged NSFW', '[sim:moderate-output]', 'content_moderated'],
     ['a failed prediction', '[sim:fail]', 'provider_error'],
+    ['a prediction WaveSpeed cancelled', '[sim:status=cancelled]', 'provider_error'],
+    ['a prediction WaveSpeed timed out', '[sim:status=timeout]', 'provider_error'],
     ['an out-of-credit WaveSpeed account', '[sim:nocredit]', 'provider_unavailable'],
   ])('fails %s with %s and refunds in full', async (_name, directive, code) => {
     await runToRefundedFailure({ model: 'cogview-4', prompt: uniquePrompt(`A kite ${directive}`) }, code);

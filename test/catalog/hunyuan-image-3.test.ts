@@ -35,7 +35,7 @@ describe('hunyuan-image-3', () => {
     expect(await settledBalance(auth)).toBe(100 - PRICE);
   });
 
-  it('sends reference images to the Instruct edit endpoint as images, with the size of the ratio', async () => {
+  it('sends reference images to the Instruct edit endpoint as images, the ratio as size and the pixels as width and height', async () => {
     const { auth } = await customer(undefined, 100);
     const text = uniquePrompt('Put the cat from image 1 on the sofa from image 2');
     const urls = ['https://images.example.com/cat.png', 'https://images.example.com/sofa.png'];
@@ -47,7 +47,8 @@ describe('hunyuan-image-3', () => {
 
     const sent = await sentFor(text);
     expect(sent.map((r) => r.path)).toEqual([EDIT_PATH]);
-    expect(sent[0]!.body).toEqual({ prompt: text, images: urls, size: `${width}*${height}` });
+    // WaveSpeed documents the edit's `size` as a preset ratio, the pixels as width/height (default 256).
+    expect(sent[0]!.body).toEqual({ prompt: text, images: urls, size: '3:4', width, height });
     expect(await settledBalance(auth)).toBe(100 - PRICE);
   });
 

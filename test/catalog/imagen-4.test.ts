@@ -59,7 +59,9 @@ describe('imagen-4', () => {
     ['a blocked prompt', '[sim:moderate]', 'content_moderated'],
     ['images filtered after generation', '[sim:moderate-output]', 'content_moderated'],
     ['an unbilled Google project', '[sim:nocredit]', 'provider_unavailable'],
-    ['a provider 4xx', '[sim:http=404]', 'provider_error'],
+    ['a provider 4xx', '[sim:http=400]', 'provider_error'],
+    // Google disabled Imagen on the Gemini API in 2026-08: the answer it now gives is our trouble, refunded.
+    ['the route Google disabled', '[sim:gone]', 'provider_unavailable'],
     ['a provider that keeps failing', '[sim:fail]', 'provider_unavailable'],
   ])('ends %s as failed with the right code and every credit refunded', async (_label, directive, code) => {
     const { credits } = await runToRefundedFailure({ model: MODEL, prompt: uniquePrompt(`a koi pond ${directive}`), n: 2 }, code);

@@ -131,6 +131,36 @@ describe('outboundUrlProblem (development)', () => {
   });
 });
 
+describe('the address ranges, in exact words', () => {
+  it.each([
+    ['https://169.254.169.254/', 'must not point at a cloud metadata address (169.254.169.254)'],
+    ['https://100.100.100.200/', 'must not point at a cloud metadata address (100.100.100.200)'],
+    ['https://[::ffff:169.254.169.254]/', 'must not point at an IPv4-mapped address (a cloud metadata address) ([::ffff:a9fe:a9fe])'],
+    ['https://[::ffff:8.8.8.8]/', 'must not point at an IPv4-mapped address ([::ffff:808:808])'],
+    ['https://192.0.2.1/', 'must not point at a documentation address (192.0.2.1)'],
+    ['https://198.51.100.7/', 'must not point at a documentation address (198.51.100.7)'],
+    ['https://203.0.113.9/', 'must not point at a documentation address (203.0.113.9)'],
+    ['https://[2001:db8::1]/', 'must not point at a documentation address ([2001:db8::1])'],
+    ['https://[3fff::1]/', 'must not point at a documentation address ([3fff::1])'],
+    ['https://[3fff:fff:ffff::1]/', 'must not point at a documentation address ([3fff:fff:ffff::1])'],
+    ['https://198.19.255.255/', 'must not point at a benchmarking address (198.19.255.255)'],
+    ['https://[2001:2::1]/', 'must not point at a benchmarking address ([2001:2::1])'],
+    ['https://192.88.99.1/', 'must not point at a reserved address (192.88.99.1)'],
+    ['https://[2001::1]/', 'must not point at a Teredo tunnel address ([2001::1])'],
+    ['https://[2002::1]/', 'must not point at a 6to4 tunnel address ([2002::1])'],
+    ['https://[64:ff9b:1::1]/', 'must not point at a NAT64 address ([64:ff9b:1::1])'],
+    ['https://[fec0::1]/', 'must not point at a reserved address ([fec0::1])'],
+    ['https://[100::1]/', 'must not point at a reserved address ([100::1])'],
+    ['https://[4000::1]/', 'must not point at a reserved address ([4000::1])'],
+  ])('refuses %s: %s', (url, message) => {
+    expect(outboundUrlProblem(url, production)).toBe(message);
+  });
+
+  it.each(['https://[3fff:1000::1]/', 'https://[2001:2:1::1]/', 'https://[2001:3::1]/'])('lets %s through, next to a refused range', (url) => {
+    expect(outboundUrlProblem(url, production)).toBeNull();
+  });
+});
+
 describe('the address parsers', () => {
   it.each([
     ['127.0.0.1', 0x7f000001],

@@ -1,6 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import type { AsyncNode, BackendNode } from '../../src/catalog/types';
 import type { Env } from '../../src/env';
+import type { ProviderAdapter } from '../../src/providers/adapter';
 import { type ProviderCall, type ProviderImage, ProviderRetryableError, type ProviderStep } from '../../src/providers/types';
 import { pngSize } from '../png';
 
@@ -131,4 +133,18 @@ export async function downloadedPngSize(image: ProviderImage): Promise<{ width: 
 export function inlinePngSize(image: ProviderImage): { width: number; height: number } {
   if (!('base64' in image)) throw new Error('expected an image handed over inline');
   return pngSize(Uint8Array.from(atob(image.base64), (c) => c.charCodeAt(0)));
+}
+
+/** A node that polls; fails the test for a sync one. */
+export function asyncNode<Input>(node: BackendNode<Input> | undefined): AsyncNode<Input> {
+  if (node?.mode !== 'async') throw new Error(`expected an async node, got ${node?.mode ?? 'none'}`);
+  return node;
+}
+
+/** Checks that a sync adapter, and a node bound to it, offer no poll at all. */
+export function expectSync(adapter: ProviderAdapter<never>, node: BackendNode | undefined): void {
+  expect(adapter.mode).toBe('sync');
+  expect(adapter).not.toHaveProperty('poll');
+  expect(node?.mode).toBe('sync');
+  expect(node).not.toHaveProperty('poll');
 }

@@ -2,10 +2,11 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { ideogramV3 } from '../../src/catalog/ideogram-v3';
 import { ideogramV4 } from '../../src/catalog/ideogram-v4';
-import { ideogramAdapter, type IdeogramJob } from '../../src/providers/ideogram.adapter';
+import { submitJob } from '../../src/providers/exchange';
+import { ideogramAdapter, ideogramAsyncAdapter, type IdeogramJob } from '../../src/providers/ideogram.adapter';
 import type { ProviderStep } from '../../src/providers/types';
 import { hostedPng, simulatorRequests, uniquePrompt } from '../simulator-fixtures';
-import { downloadedPngSize, expectRetryable, failureMessage, jsonAnswer, onlyRequest, recordingCall, succeededImages, throughSimulator } from './adapter-harness';
+import { asyncNode, downloadedPngSize, expectRetryable, expectSync, failureMessage, jsonAnswer, onlyRequest, recordingCall, succeededImages, throughSimulator } from './adapter-harness';
 
 /** The first 24 bytes of a 640x480 PNG: enough for a magic-byte check. */
 const PNG_HEAD = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 2, 128, 0, 0, 1, 224]);
@@ -14,7 +15,8 @@ const REFERENCE = 'https://images.example.com/ref.png';
 const image = (url: string | null, safe = true) => ({ url, prompt: 'p', resolution: '1024x1024', is_image_safe: safe, seed: 1 });
 const ok = (...data: object[]): Response => jsonAnswer(200, { created: '2025-01-01T00:00:00Z', data });
 const v3 = ideogramV3.nodes[0]!;
-const [v4Sync, v4Async] = ideogramV4.nodes as [typeof v3, typeof v3];
+const v4Sync = ideogramV4.nodes[0]!;
+const v4Async = asyncNode(ideogramV4.nodes[1]);
 const v3Input = (fields: Record<string, unknown>) => ideogramV3.schema.parse({ model: 'ideogram-v3', prompt: 'a neon sign saying OPEN', ...fields });
 const v4Input = (fields: Record<string, unknown>) => ideogramV4.schema.parse({ model: 'ideogram-v4', prompt: 'a poster saying HELLO', ...fields });
 /** The text fields of a multipart body (files left out). */
@@ -145,6 +147,22 @@ describe('Ideogram adapter: reading the answers', () => {
   });
 });
 
+describe('Ideogram adapter: two modes of one provider', () => {
+  it('binds node63 to the sync routes, with nothing to poll, and node30 to the async one', () => {
+    expectSync(ideogramAdapter, v4Sync);
+    expect(ideogramAsyncAdapter.mode).toBe('async');
+    expect(ideogramAsyncAdapter.provider).toBe(ideogramAdapter.provider);
+    expect(v4Async).toMatchObject({ mode: 'async', provider: 'ideogram', secret: 'IDEOGRAM_API_KEY' });
+  });
+
+  it('fails a generation whose stored handle it cannot read at once, without calling Ideogram', async () => {
+    const { call, sent } = recordingCall([]);
+    const step = await v4Async.poll({ id: 'not a generation handle' }, call);
+    expect(step).toMatchObject({ state: 'failed', code: 'provider_error' });
+    expect(sent).toHaveLength(0);
+  });
+});
+
 describe('Ideogram adapter against the simulator', () => {
   it('runs Ideogram 3.0 with a reference file and serves a PNG of the ratio size', async () => {
     const prompt = uniquePrompt('sim contract');
@@ -166,6 +184,6 @@ describe('Ideogram adapter against the simulator', () => {
 
   it('is refused by the simulator, as by Ideogram, for FLASH on 4.0', async () => {
     const job: IdeogramJob = { route: 'ideogram-v4/generate', fields: { text_prompt: 'a poster', rendering_speed: 'FLASH' } };
-    expect(await ideogramAdapter.submit(job, throughSimulator)).toMatchObject({ state: 'failed', code: 'provider_error' });
+    expect(await submitJob(ideogramAdapter, job, throughSimulator)).toMatchObject({ state: 'failed', code: 'provider_error' });
   });
 });

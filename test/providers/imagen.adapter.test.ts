@@ -1,9 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { imagen4 } from '../../src/catalog/imagen-4';
+import { submitJob } from '../../src/providers/exchange';
 import { imagenAdapter, type ImagenJob } from '../../src/providers/imagen.adapter';
 import { uniquePrompt } from '../simulator-fixtures';
-import { expectRetryable, failureMessage, inlinePngSize, jsonAnswer, onlyRequest, recordingCall, sentJson, succeededImages, throughSimulator } from './adapter-harness';
+import { expectRetryable, expectSync, failureMessage, inlinePngSize, jsonAnswer, onlyRequest, recordingCall, sentJson, succeededImages, throughSimulator } from './adapter-harness';
 
 const node = imagen4.nodes[0]!;
 const input = (fields: Record<string, unknown>) => imagen4.schema.parse({ model: 'imagen-4', prompt: 'a koi pond', ...fields });
@@ -109,8 +110,8 @@ describe('Imagen adapter: reading the answers', () => {
     await expectRetryable(node.submit(input({}), googleError(503, 'UNAVAILABLE', 'The model is overloaded.').call), { rateLimited: false });
   });
 
-  it('is synchronous: poll is never valid', async () => {
-    await expect(imagenAdapter.poll({}, answering(200, {}).call)).rejects.toThrow(/synchronous/);
+  it('is synchronous: neither the adapter nor its node has a poll', () => {
+    expectSync(imagenAdapter, node);
   });
 });
 
@@ -136,6 +137,6 @@ describe('Imagen adapter against the simulator', () => {
         outputOptions: { mimeType: 'image/png' },
       },
     };
-    expect(await imagenAdapter.submit(job, throughSimulator)).toMatchObject({ state: 'failed', code: 'provider_error' });
+    expect(await submitJob(imagenAdapter, job, throughSimulator)).toMatchObject({ state: 'failed', code: 'provider_error' });
   });
 });

@@ -1,9 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { gptImage15Official } from '../../src/catalog/gpt-image-1.5-official';
+import { submitJob } from '../../src/providers/exchange';
 import { openaiAdapter, type OpenAIImageJob } from '../../src/providers/openai.adapter';
 import { uniquePrompt } from '../simulator-fixtures';
-import { expectBearerJsonPost, expectRetryable, failureMessage, inlinePngSize, jsonAnswer, onlyRequest, recordingCall, sentJson, succeededImages, throughSimulator } from './adapter-harness';
+import { expectBearerJsonPost, expectRetryable, expectSync, failureMessage, inlinePngSize, jsonAnswer, onlyRequest, recordingCall, sentJson, succeededImages, throughSimulator } from './adapter-harness';
 
 const node = gptImage15Official.nodes[0]!;
 const input = (fields: Record<string, unknown>) =>
@@ -101,8 +102,8 @@ describe('OpenAI adapter: reading the answers', () => {
     await expectRetryable(node.submit(input({}), answering(200, { created: 1 }).call), { rateLimited: false });
   });
 
-  it('is synchronous: poll is never valid', async () => {
-    await expect(openaiAdapter.poll({}, answering(200, {}).call)).rejects.toThrow(/synchronous/);
+  it('is synchronous: neither the adapter nor its node has a poll', () => {
+    expectSync(openaiAdapter, node);
   });
 });
 
@@ -127,7 +128,7 @@ describe('OpenAI adapter against the simulator', () => {
       background: 'auto',
       output_format: 'png',
     };
-    const step = await openaiAdapter.submit(job, throughSimulator);
+    const step = await submitJob(openaiAdapter, job, throughSimulator);
     expect(step).toMatchObject({ state: 'failed', code: 'provider_error' });
     expect(failureMessage(step)).toMatch(/512x512/);
   });

@@ -1,9 +1,12 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { grokImagine } from '../../src/catalog/grok-imagine';
+import { submitJob } from '../../src/providers/exchange';
 import { xaiAdapter, type XaiJob } from '../../src/providers/xai.adapter';
 import { firstJsonRequest, uniquePrompt } from '../simulator-fixtures';
 import {
   downloadedPngSize,
+  expectSync,
   expectBearerJsonPost,
   expectRetryable,
   failureMessage,
@@ -30,7 +33,7 @@ const failure = (status: number, code: string, error: string, headers: Record<st
 describe('xai adapter: the request', () => {
   it('posts /v1/images/generations with a Bearer key, aspect_ratio, resolution and url results', async () => {
     const { call, sent } = fake(Response.json({ data: [{ url: 'https://imgen.x.ai/a.jpeg' }] }));
-    await xaiAdapter.submit(job, call);
+    await submitJob(xaiAdapter, job, call);
     const request = onlyRequest(sent);
     expectBearerJsonPost(request, `${BASE}/v1/images/generations`, KEY);
     expect(sentJson(request)).toEqual({
@@ -45,7 +48,7 @@ describe('xai adapter: the request', () => {
 
   it('is accepted by the simulator, which validates like xAI, and its URLs serve PNGs', async () => {
     const prompt = uniquePrompt('contract run');
-    const step = await xaiAdapter.submit({ ...job, prompt, resolution: '1k' }, throughSimulator);
+    const step = await submitJob(xaiAdapter, { ...job, prompt, resolution: '1k' }, throughSimulator);
     expect(step.state).toBe('succeeded');
     const images = succeededImages(step);
     expect(images).toHaveLength(2);
@@ -66,20 +69,20 @@ describe('xai adapter: the request', () => {
     expect(await res.json()).toMatchObject({ error: 'Argument not supported: size' });
   });
 
-  it('has nothing to poll', async () => {
-    await expect(xaiAdapter.poll({ id: 'x' }, fake(new Response()).call)).rejects.toThrow(/synchronous/);
+  it('has nothing to poll', () => {
+    expectSync(xaiAdapter, grokImagine.nodes[0]);
   });
 });
 
 describe('xai adapter: reading the answers', () => {
   it('reads data[].url as image URLs and data[].b64_json as inline images with their mime_type', async () => {
     const urls = fake(Response.json({ data: [{ url: 'https://imgen.x.ai/a.jpeg', respect_moderation: true }, { url: 'https://imgen.x.ai/b.jpeg' }] }));
-    expect(await xaiAdapter.submit(job, urls.call)).toEqual({
+    expect(await submitJob(xaiAdapter, job, urls.call)).toEqual({
       state: 'succeeded',
       images: [{ url: 'https://imgen.x.ai/a.jpeg' }, { url: 'https://imgen.x.ai/b.jpeg' }],
     });
     const inline = fake(Response.json({ data: [{ b64_json: 'iVBORw0KGgo=', mime_type: 'image/png', revised_prompt: '' }] }));
-    expect(await xaiAdapter.submit(job, inline.call)).toEqual({
+    expect(await submitJob(xaiAdapter, job, inline.call)).toEqual({
       state: 'succeeded',
       images: [{ base64: 'iVBORw0KGgo=', content_type: 'image/png' }],
     });
@@ -87,48 +90,48 @@ describe('xai adapter: reading the answers', () => {
 
   it('reads a 200 with block_reason as a moderated prompt', async () => {
     const { call } = fake(Response.json({ data: [], block_reason: 'The prompt was rejected by content moderation.' }));
-    const step = await xaiAdapter.submit(job, call);
+    const step = await submitJob(xaiAdapter, job, call);
     expect(step).toMatchObject({ state: 'failed', code: 'content_moderated' });
     expect(failureMessage(step)).toContain('rejected by content moderation');
   });
 
   it('drops images with respect_moderation: false, and fails as moderated when none is left', async () => {
     const some = fake(Response.json({ data: [{ url: 'https://imgen.x.ai/a.jpeg', respect_moderation: false }, { url: 'https://imgen.x.ai/b.jpeg', respect_moderation: true }] }));
-    expect(await xaiAdapter.submit(job, some.call)).toEqual({ state: 'succeeded', images: [{ url: 'https://imgen.x.ai/b.jpeg' }] });
+    expect(await submitJob(xaiAdapter, job, some.call)).toEqual({ state: 'succeeded', images: [{ url: 'https://imgen.x.ai/b.jpeg' }] });
     const none = fake(Response.json({ data: [{ url: null, b64_json: null, respect_moderation: false }] }));
-    expect(await xaiAdapter.submit(job, none.call)).toMatchObject({ state: 'failed', code: 'content_moderated' });
+    expect(await submitJob(xaiAdapter, job, none.call)).toMatchObject({ state: 'failed', code: 'content_moderated' });
   });
 
   it('throws a rate-limited retryable error on a 429 rate limit, with Retry-After', async () => {
     const limited = failure(429, 'Too many requests', 'Rate limit exceeded', { 'retry-after': '2' });
-    await expectRetryable(xaiAdapter.submit(job, fake(limited).call), { rateLimited: true, retryAfterMs: 2000 });
+    await expectRetryable(submitJob(xaiAdapter, job, fake(limited).call), { rateLimited: true, retryAfterMs: 2000 });
   });
 
   it.each([
     ['429 spending limit', failure(429, 'Some resource has been exhausted', 'Your team has either used all available credits or reached its monthly spending limit.')],
     ['403 no credits', failure(403, 'The caller does not have permission to execute the specified operation', "Your newly created team doesn't have any credits or licenses yet.")],
   ])('reads an out-of-credit answer (%s) as provider_unavailable, not as a rate limit', async (_name, response) => {
-    expect(await xaiAdapter.submit(job, fake(response).call)).toMatchObject(OUT_OF_CREDIT);
+    expect(await submitJob(xaiAdapter, job, fake(response).call)).toMatchObject(OUT_OF_CREDIT);
   });
 
   it('reads a rejected key as provider_unavailable', async () => {
     const response = failure(400, 'Client specified an invalid argument', 'Incorrect API key provided: xa***. You can obtain an API key from https://console.x.ai.');
-    expect(await xaiAdapter.submit(job, fake(response).call)).toMatchObject(KEY_REJECTED);
+    expect(await submitJob(xaiAdapter, job, fake(response).call)).toMatchObject(KEY_REJECTED);
   });
 
   it('reads a validation error as provider_error, in either error shape', async () => {
-    const flat = await xaiAdapter.submit(job, fake(failure(400, 'Client specified an invalid argument', 'Argument not supported: size')).call);
+    const flat = await submitJob(xaiAdapter, job, fake(failure(400, 'Client specified an invalid argument', 'Argument not supported: size')).call);
     expect(flat).toMatchObject({ state: 'failed', code: 'provider_error' });
     expect(failureMessage(flat)).toContain('Argument not supported: size');
     const nested = jsonAnswer(422, { error: { message: 'n must be at most 10', type: 'invalid_request_error', code: 'invalid_argument' } });
-    const step = await xaiAdapter.submit(job, fake(nested).call);
+    const step = await submitJob(xaiAdapter, job, fake(nested).call);
     expect(step).toMatchObject({ state: 'failed', code: 'provider_error' });
     expect(failureMessage(step)).toContain('n must be at most 10');
   });
 
   it('throws a retryable error on 5xx and on a 200 that is not JSON', async () => {
     for (const response of [failure(500, 'Internal error', 'Image generation failed.'), new Response('<html>bad gateway</html>', { status: 200 })]) {
-      await expectRetryable(xaiAdapter.submit(job, fake(response).call), { rateLimited: false });
+      await expectRetryable(submitJob(xaiAdapter, job, fake(response).call), { rateLimited: false });
     }
   });
 });

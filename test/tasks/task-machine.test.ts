@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { alarmAt, due, dueNow, forStorage, type TaskEvent, transition } from '../../src/tasks/task-machine';
+import { alarmAt, due, dueNow, forStorage } from '../../src/tasks/task-due';
+import { type TaskEvent, transition } from '../../src/tasks/task-machine';
 import { CONFIG, DEADLINE_MS, newRecord, run, T0 } from './machine-fixtures';
 
 const accepted = (handle = 'job-1'): TaskEvent => ({
@@ -128,6 +129,11 @@ describe('the provider steps', () => {
     const unconfigured: TaskEvent = { type: 'node_unconfigured', message: 'BFL_API_KEY is not set' };
     expect(run(newRecord({ nodes: 2 }), [T0, unconfigured]).run.node_index).toBe(1);
     expect(run(newRecord(), [T0, unconfigured])).toMatchObject({ status: 'failed', error: { code: 'provider_unavailable' } });
+  });
+
+  it('fails the task, refunded, when the node of a polled job is gone', () => {
+    const record = run(newRecord({ nodes: 2 }), [T0, accepted()], [T0 + 100, { type: 'node_unconfigured', message: 'node41 is gone' }]);
+    expect(record).toMatchObject({ status: 'failed', charge: 0, error: { code: 'provider_error' } });
   });
 
   it('a synchronous call in flight makes the task processing', () => {
@@ -260,5 +266,45 @@ describe('the alarm', () => {
   it('is strictly in the future even when work is overdue', () => {
     expect(alarmAt(newRecord(), T0 + 5000)).toBe(T0 + 5001);
     expect(alarmAt(newRecord(), T0 + 5000.7)).toBe(T0 + 5001);
+  });
+});
+
+describe('cancel', () => {
+  it('cancels a pending task, refunded in full, with its webhook and settlement due', () => {
+    const result = transition(newRecord({ callback: true }), { type: 'cancel_requested' }, T0 + 5, CONFIG);
+    expect(result.ok && result.record).toMatchObject({
+      status: 'canceled',
+      charge: 0,
+      completed_at: T0 + 5,
+      error: { code: 'canceled' },
+      webhook: { status: 'pending', next_at: T0 + 5 },
+    });
+    expect(result.ok && due(result.record).map((d) => d.work)).toEqual(['settle', 'webhook']);
+  });
+
+  it('cancels a task whose submits were refused and wait to be retried', () => {
+    const waiting = run(newRecord(), [T0, transient({ rate_limited: true, retry_after_ms: 5000 })]);
+    expect(run(waiting, [T0 + 1, { type: 'cancel_requested' }]).status).toBe('canceled');
+  });
+
+  it('refuses once a provider accepted the job, a synchronous call is out, or the task ended', () => {
+    const refused = { ok: false, reason: 'not_cancelable' };
+    expect(transition(run(newRecord(), [T0, accepted()]), { type: 'cancel_requested' }, T0, CONFIG)).toEqual(refused);
+    expect(transition(run(newRecord(), [T0, { type: 'submit_started' }]), { type: 'cancel_requested' }, T0, CONFIG)).toEqual(refused);
+    expect(transition(run(newRecord(), [T0, finished()], [T0, stored()]), { type: 'cancel_requested' }, T0, CONFIG)).toEqual(refused);
+  });
+
+  it('a provider answer after the cancel changes nothing', () => {
+    const canceled = run(newRecord(), [T0, { type: 'cancel_requested' }]);
+    expect(run(canceled, [T0 + 1, accepted()])).toEqual(canceled);
+  });
+});
+
+describe('status changes of a running task', () => {
+  it('are reported so the account can list tasks by status; final ones go with the settlement', () => {
+    expect(transition(newRecord(), accepted(), T0, CONFIG)).toMatchObject({ effects: [{ type: 'status_changed', status: 'processing' }] });
+    const processing = run(newRecord(), [T0, accepted()]);
+    expect(transition(processing, accepted(), T0 + 100, CONFIG)).toMatchObject({ effects: [] });
+    expect(transition(processing, { type: 'deadline_passed' }, T0 + DEADLINE_MS, CONFIG)).toMatchObject({ effects: [] });
   });
 });

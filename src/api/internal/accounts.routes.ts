@@ -52,7 +52,7 @@ const topUp = createRoute({
   path: '/accounts/{account_id}/credits',
   summary: 'Add credits (idempotent per reference)',
   request: { params: AccountIdParam, body: { required: true, content: { 'application/json': { schema: TopUpSchema } } } },
-  responses: { 200: json(TopUpResultSchema, 'The balance after the top-up.'), ...errorResponses(400, 401, 409) },
+  responses: { 200: json(TopUpResultSchema, 'The balance after the top-up.'), ...errorResponses(400, 401, 409, 413, 415) },
 });
 
 const readCredits = createRoute({

@@ -29,7 +29,7 @@ const rotateSecret = createRoute({
     params: AccountIdParam,
     body: { required: false, content: { 'application/json': { schema: RotateWebhookSecretSchema } } },
   },
-  responses: { 200: json(RotatedWebhookSecretSchema, 'The new secret.'), ...errorResponses(400, 401) },
+  responses: { 200: json(RotatedWebhookSecretSchema, 'The new secret.'), ...errorResponses(400, 401, 413, 415) },
 });
 
 export const webhookSecretRoutes = createRouter().openapi(rotateSecret, async (c) => {

@@ -3,6 +3,7 @@ import { billingRoutes } from './billing.routes';
 import { filesRoutes } from './files.routes';
 import { generationsRoutes } from './generations.routes';
 import { modelsRoutes } from './models.routes';
+import { taskControlRoutes } from './task-control.routes';
 import { tasksRoutes } from './tasks.routes';
 import { webhooksRoutes } from './webhooks.routes';
 
@@ -13,6 +14,7 @@ import { webhooksRoutes } from './webhooks.routes';
 export const publicApi = createRouter()
   .route('/', generationsRoutes)
   .route('/', tasksRoutes)
+  .route('/', taskControlRoutes)
   .route('/', filesRoutes)
   .route('/', billingRoutes)
   .route('/', modelsRoutes)
