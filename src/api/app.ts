@@ -101,8 +101,8 @@ export const requiredJsonBody = createMiddleware<AppEnv>(async (c, next) => {
  * `content-type: application/json` are not punished for having nothing to say.
  */
 export const optionalJsonBody = createMiddleware<AppEnv>(async (c, next) => {
-  // Hono keeps its body cache as promises, whatever its type says; the validator parses this text.
-  if (await isEmptyJsonBody(c)) c.req.bodyCache.text = Promise.resolve('{}') as unknown as string;
+  // Hono keeps its body cache as promises (its type says otherwise); the validator parses this text.
+  if (await isEmptyJsonBody(c)) Object.assign(c.req.bodyCache, { text: Promise.resolve('{}') });
   await next();
 });
 

@@ -61,12 +61,9 @@ export const generationsRoutes = createRouter().openapi(createGeneration, async 
   const idempotency = key === undefined ? undefined : { key, body: await c.req.json<unknown>() };
   const creation = await createTask(c.env, c.get('accountId'), request, origin.origin, idempotency);
   if (creation.replayed) {
-    // The stored text of an answer this route gave (and type-checked) before, sent again byte for byte.
-    const replay = new Response(creation.body, {
-      status: creation.status,
-      headers: { 'content-type': 'application/json', 'idempotent-replayed': 'true' },
-    });
-    return replay as never;
+    // The text this route sent before; stringifying the value it parses to gives the same bytes back.
+    c.header('idempotent-replayed', 'true');
+    return c.json(JSON.parse(creation.body), creation.status === 200 ? 200 : 202);
   }
   // Whatever this route answers is what replays answer: store it generically, status and body.
   const wait = preferredWait(c.req.header('prefer'));
