@@ -138,13 +138,15 @@ function answered(
   const { step } = event;
   const fromSubmit = run.phase === 'submit';
   const served = fromSubmit && step.state !== 'failed' ? { provider: event.provider, node: event.node } : {};
+  // A poll that finds the job still running changes nothing the customer sees: no new updated_at, no event.
+  const movedOn = fromSubmit || record.status !== 'processing' ? now : record.updated_at;
   switch (step.state) {
     case 'pending':
       return {
         ...record,
         ...served,
         status: 'processing',
-        updated_at: now,
+        updated_at: movedOn,
         run: {
           ...run,
           phase: 'poll',
@@ -163,7 +165,7 @@ function answered(
         ...record,
         ...served,
         status: 'processing',
-        updated_at: now,
+        updated_at: movedOn,
         run: {
           ...run,
           phase: 'store',

@@ -48,6 +48,13 @@ describe('the provider steps', () => {
     expect(record.run).toMatchObject({ phase: 'poll', handle: 'job-1', next_at: T0 + 100 });
   });
 
+  it('a poll that finds the job still running changes nothing the customer sees', () => {
+    const accepted1 = run(newRecord(), [T0, accepted()]);
+    const polled = run(accepted1, [T0 + 100, accepted()]);
+    expect(polled.updated_at).toBe(T0);
+    expect(polled.run.polls).toBe(2);
+  });
+
   it('polls back off by half again each time, up to the maximum', () => {
     let record = run(newRecord(), [T0, accepted()]);
     const waits: number[] = [];
