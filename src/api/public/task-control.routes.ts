@@ -35,7 +35,8 @@ const taskEvents = createRoute({
   summary: "Watch a task's changes",
   description:
     'A `text/event-stream`: first the task as it is now, then one `task` event per change (`id` increasing), a ' +
-    'comment line at least every 15 s, and the stream ends after the event that carries a final status.',
+    'comment line at least every 15 s, and the stream ends after the event that carries a final status. A client ' +
+    'reconnecting with `Last-Event-ID` gets the task first only if it changed since that event.',
   security: bearerSecurity,
   middleware: [requireApiKey] as const,
   request: { params: TaskIdParam },
@@ -73,9 +74,13 @@ export const taskControlRoutes = createRouter()
       const stub = taskStub(c.env, task_id);
       const first = await stub.watch(accountId, Number.MAX_SAFE_INTEGER, 0);
       if (!first) throw new ApiError('not_found', `No task ${task_id}.`, { param: 'task_id' });
+      // A reconnecting client names the last event it saw: it gets the task only if it changed since.
+      const seen = /^\d{1,15}$/.test(c.req.header('last-event-id') ?? '') ? Number(c.req.header('last-event-id')) : null;
       return streamSSE(c, async (stream) => {
         let { version, task } = first;
-        await stream.writeSSE({ event: 'task', id: String(version), data: JSON.stringify(task) });
+        const resumed = seen !== null && version <= seen;
+        if (resumed) version = seen;
+        else await stream.writeSSE({ event: 'task', id: String(version), data: JSON.stringify(task) });
         while (!isTerminal(task.status) && !stream.aborted) {
           // The task object answers as soon as the task changes: nothing here polls it.
           const next = await stub.watch(accountId, version, KEEP_ALIVE_MS);

@@ -115,6 +115,23 @@ describe('GET /api/v1/tasks/{task_id}/events', () => {
     expect(events.map((e) => e.task.status)).toEqual(['succeeded']);
   });
 
+  it('resumes from Last-Event-ID without repeating what the client saw or losing a change', async () => {
+    const { auth } = await customer(undefined, 10);
+    const taskId = await created(auth, { model: 'flux-2', prompt: 'Resume watching me [sim:slow=800]' });
+    const first = await api(`/api/v1/tasks/${taskId}/events`, { headers: auth });
+    const reader = first.body!.getReader();
+    const opening = new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    const lastId = Number(/id: ?(\d+)/.exec(opening)![1]);
+    const resumed = await readEvents(await api(`/api/v1/tasks/${taskId}/events`, { headers: { ...auth, 'last-event-id': String(lastId) } }));
+    expect(resumed.every((e) => e.id > lastId)).toBe(true);
+    expect(resumed.at(-1)!.task.status).toBe('succeeded');
+    const afterEnd = await readEvents(
+      await api(`/api/v1/tasks/${taskId}/events`, { headers: { ...auth, 'last-event-id': String(resumed.at(-1)!.id) } }),
+    );
+    expect(afterEnd).toEqual([]);
+  });
+
   it("answers 404 for another account's task", async () => {
     const owner = await customer(undefined, 10);
     const taskId = await created(owner.auth, { model: 'flux-2', prompt: 'Private progress' });
