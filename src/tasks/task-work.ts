@@ -68,7 +68,7 @@ async function providerStep(env: Env, record: TaskRecord, work: 'submit' | 'poll
   // Only a catalog change under a running task gets here.
   if (work === 'poll' && node.mode === 'sync') return { type: 'node_unconfigured', message: `node ${node.id} answers at once and has no job to poll` };
   try {
-    const call = { env: env, fetch: fetchUntil(record.deadline_at) };
+    const call = { env, fetch: fetchUntil(record.deadline_at) };
     const step = work === 'poll' && node.mode === 'async' ? await node.poll(record.run.handle, call) : await node.submit(record.request, call);
     const file_ids = step.state === 'succeeded' ? step.images.map(() => newFileId()) : [];
     return { type: 'provider_answered', step, provider: node.provider, node: node.id, file_ids };
