@@ -1,4 +1,11 @@
+import type { z } from '@hono/zod-openapi';
 import { ErrorBodySchema } from '../errors';
+
+/** An OpenAPI response entry with a JSON body. */
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
 
 /** OpenAPI response entries for error statuses, all with the one error envelope. */
 export function errorResponses(...statuses: number[]) {

@@ -1,5 +1,5 @@
 import type { FailureCode, ProviderImage, ProviderStep } from '../providers/types';
-import type { TaskRecord, WebhookRecord } from './task-record';
+import type { RunState, TaskRecord, WebhookRecord } from './task-record';
 import { isTerminal, type StoredImage, type TaskStatus } from './task.schema';
 
 /**
@@ -140,42 +140,28 @@ function answered(
   const served = fromSubmit && step.state !== 'failed' ? { provider: event.provider, node: event.node } : {};
   // A poll that finds the job still running changes nothing the customer sees: no new updated_at, no event.
   const movedOn = fromSubmit || record.status !== 'processing' ? now : record.updated_at;
+  const generating = (next: Partial<RunState>): TaskRecord => ({
+    ...record,
+    ...served,
+    status: 'processing',
+    updated_at: movedOn,
+    run: { ...run, retries: 0, ...next },
+  });
   switch (step.state) {
     case 'pending':
-      return {
-        ...record,
-        ...served,
-        status: 'processing',
-        updated_at: movedOn,
-        run: {
-          ...run,
-          phase: 'poll',
-          handle: step.handle,
-          retries: 0,
-          polls: run.polls + 1,
-          next_at: now + pollDelay(config, run.polls),
-        },
-      };
+      return generating({ phase: 'poll', handle: step.handle, polls: run.polls + 1, next_at: now + pollDelay(config, run.polls) });
     case 'succeeded':
       if (step.images.length === 0) {
         // Some providers drop moderated images silently instead of saying so.
         return finish(record, { status: 'failed', code: 'content_moderated', message: 'The provider returned no image; it was most likely filtered by moderation.' }, now);
       }
-      return {
-        ...record,
-        ...served,
-        status: 'processing',
-        updated_at: movedOn,
-        run: {
-          ...run,
-          phase: 'store',
-          produced_by: fromSubmit ? 'submit' : 'poll',
-          retries: 0,
-          images: step.images,
-          file_ids: event.file_ids.slice(0, step.images.length),
-          next_at: now,
-        },
-      };
+      return generating({
+        phase: 'store',
+        produced_by: fromSubmit ? 'submit' : 'poll',
+        images: step.images,
+        file_ids: event.file_ids.slice(0, step.images.length),
+        next_at: now,
+      });
     case 'failed':
       return finish(record, { status: 'failed', code: step.code, message: step.message }, now);
   }

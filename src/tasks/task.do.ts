@@ -1,5 +1,4 @@
 import { DurableObject } from 'cloudflare:workers';
-import { accountStub } from '../accounts/account.do';
 import { config } from '../config';
 import type { Env } from '../env';
 import { alarmAt, dueNow, forStorage } from './task-due';

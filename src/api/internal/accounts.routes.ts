@@ -10,14 +10,9 @@ import {
 } from '../../accounts/credits.schema';
 import { createRouter, requiredJsonBody } from '../app';
 import { ApiError } from '../../errors';
-import { errorResponses, internalSecurity } from '../openapi';
+import { errorResponses, jsonResponse, internalSecurity } from '../openapi';
 import { KeyIdParam, LedgerPageQuery } from '../params';
 import { taskStub } from '../../tasks/task.do';
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
 
 const common = { security: internalSecurity, tags: ['internal'] };
 
@@ -28,7 +23,7 @@ const createKey = createRoute({
   summary: 'Mint an API key for an account',
   request: { params: AccountIdParam },
   responses: {
-    201: json(
+    201: jsonResponse(
       z.object({ key_id: z.string(), api_key: z.string(), account_id: z.string(), created_at: z.string() }).openapi('NewApiKey'),
       'The key; its plaintext appears in this response only.',
     ),
@@ -52,7 +47,7 @@ const topUp = createRoute({
   path: '/accounts/{account_id}/credits',
   summary: 'Add credits (idempotent per reference)',
   request: { params: AccountIdParam, body: { required: true, content: { 'application/json': { schema: TopUpSchema } } } },
-  responses: { 200: json(TopUpResultSchema, 'The balance after the top-up.'), ...errorResponses(400, 401, 409, 413, 415) },
+  responses: { 200: jsonResponse(TopUpResultSchema, 'The balance after the top-up.'), ...errorResponses(400, 401, 409, 413, 415) },
 });
 
 const readCredits = createRoute({
@@ -61,7 +56,7 @@ const readCredits = createRoute({
   path: '/accounts/{account_id}/credits',
   summary: "An account's credits and ledger",
   request: { params: AccountIdParam, query: LedgerPageQuery },
-  responses: { 200: json(CreditsSchema, 'Balance, reserved credits and a ledger page.'), ...errorResponses(400, 401) },
+  responses: { 200: jsonResponse(CreditsSchema, 'Balance, reserved credits and a ledger page.'), ...errorResponses(400, 401) },
 });
 
 const reconcile = createRoute({
@@ -73,7 +68,7 @@ const reconcile = createRoute({
     'Recomputes the balance from the ledger (top-ups − settled − open reservations) and checks that every open ' +
     'reservation belongs to a task that is still running.',
   request: { params: AccountIdParam },
-  responses: { 200: json(ReconciliationSchema, 'The check.'), ...errorResponses(400, 401) },
+  responses: { 200: jsonResponse(ReconciliationSchema, 'The check.'), ...errorResponses(400, 401) },
 });
 
 export const accountsRoutes = createRouter()

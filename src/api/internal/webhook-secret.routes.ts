@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { accountStub } from '../../accounts/account.do';
 import { AccountIdParam } from '../../accounts/credits.schema';
 import {
@@ -8,12 +8,7 @@ import {
   RotateWebhookSecretSchema,
 } from '../../accounts/webhook-secrets.schema';
 import { createRouter, optionalJsonBody } from '../app';
-import { errorResponses, internalSecurity } from '../openapi';
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
+import { errorResponses, jsonResponse, internalSecurity } from '../openapi';
 
 const rotateSecret = createRoute({
   method: 'post',
@@ -29,7 +24,7 @@ const rotateSecret = createRoute({
     params: AccountIdParam,
     body: { required: false, content: { 'application/json': { schema: RotateWebhookSecretSchema } } },
   },
-  responses: { 200: json(RotatedWebhookSecretSchema, 'The new secret.'), ...errorResponses(400, 401, 413, 415) },
+  responses: { 200: jsonResponse(RotatedWebhookSecretSchema, 'The new secret.'), ...errorResponses(400, 401, 413, 415) },
 });
 
 export const webhookSecretRoutes = createRouter().openapi(rotateSecret, async (c) => {

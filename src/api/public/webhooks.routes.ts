@@ -1,19 +1,14 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import { requireApiKey } from '../auth/middleware';
 import { accountStub } from '../../accounts/account.do';
 import { createRouter } from '../app';
 import { ApiError } from '../../errors';
-import { bearerSecurity, errorResponses } from '../openapi';
+import { bearerSecurity, errorResponses, jsonResponse } from '../openapi';
 import { malformedParamIsNotFound, TaskIdParam } from '../params';
 import { forgetTaskSnapshot } from '../../tasks/task-snapshot';
 import { taskStub } from '../../tasks/task.do';
 import { WebhookStateSchema } from '../../tasks/task.schema';
 import { publicWebhookSecret, WebhookSecretSchema } from '../../accounts/webhook-secrets.schema';
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
 
 const getSecret = createRoute({
   method: 'get',
@@ -24,7 +19,7 @@ const getSecret = createRoute({
     'stays the same until the account rotates it.',
   security: bearerSecurity,
   middleware: [requireApiKey] as const,
-  responses: { 200: json(WebhookSecretSchema, 'The current secret.'), ...errorResponses(401) },
+  responses: { 200: jsonResponse(WebhookSecretSchema, 'The current secret.'), ...errorResponses(401) },
 });
 
 const redeliver = createRoute({
@@ -37,7 +32,7 @@ const redeliver = createRoute({
   security: bearerSecurity,
   middleware: [requireApiKey] as const,
   request: { params: TaskIdParam },
-  responses: { 202: json(WebhookStateSchema, 'Delivery scheduled.'), ...errorResponses(401, 404, 409) },
+  responses: { 202: jsonResponse(WebhookStateSchema, 'Delivery scheduled.'), ...errorResponses(401, 404, 409) },
 });
 
 export const webhooksRoutes = createRouter()
