@@ -21,8 +21,17 @@ declare module 'autocannon' {
     method?: string;
     headers?: Record<string, string>;
     body?: string;
-    /** Cycled through by every connection; each entry overrides method, path, headers, body. */
-    requests?: Array<{ method?: string; path?: string; headers?: Record<string, string>; body?: string }>;
+    /**
+     * Cycled through by every connection; each entry overrides method, path, headers, body.
+     * `onResponse` gets each answer's status, body and headers (raw names, as sent).
+     */
+    requests?: Array<{
+      method?: string;
+      path?: string;
+      headers?: Record<string, string>;
+      body?: string;
+      onResponse?: (status: number, body: string, context: unknown, headers: Record<string, string | string[]>) => void;
+    }>;
   }
 
   interface Result {

@@ -170,3 +170,114 @@ export async function runOneAtATime(
   }
   return { tasks: latencies.length, p50_ms: percentile(latencies, 50), p99_ms: percentile(latencies, 99) };
 }
+
+/** One phase of the `Prefer: wait` run: requests sent, what came back, and how long the good answers took. */
+export interface PreferWaitPhase {
+  requests: number;
+  concurrency: number;
+  /** `200` with the whole task, `status: "succeeded"` and `Preference-Applied`. */
+  succeeded: number;
+  /** Every other outcome (another status, another task status, no `Preference-Applied`, a timeout, not sent). */
+  errors: number;
+  outcomes: Record<string, number>;
+  /** Request sent → whole answer read, on the bench's clock, for the succeeded answers. */
+  p50_ms: number;
+  p99_ms: number;
+  /** Succeeded answers per second of the phase. */
+  per_s: number;
+  seconds: number;
+  /** CPU the serving workerd used per request sent (creation, the task's whole life, the answer). */
+  server_cpu_ms_per_request: number | null;
+}
+
+export interface PreferWaitFigures {
+  wait_s: number;
+  one_at_a_time: PreferWaitPhase;
+  concurrent: PreferWaitPhase;
+}
+
+/** One create with `Prefer: wait`, timed from send to the last byte of the answer; returns its outcome. */
+async function createAndWait(origin: string, customer: Customer, body: string, waitS: number): Promise<{ outcome: string; ms: number }> {
+  const started = process.hrtime.bigint();
+  try {
+    const res = await fetch(`${origin}/api/v1/images/generations`, {
+      method: 'POST',
+      headers: { ...customer.auth, 'content-type': 'application/json', prefer: `wait=${waitS}` },
+      body,
+      signal: AbortSignal.timeout((waitS + 10) * 1000),
+    });
+    const text = await res.text();
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    if (res.status !== 200) return { outcome: String(res.status), ms };
+    const status = (JSON.parse(text) as { status?: string }).status;
+    if (status !== 'succeeded') return { outcome: `200 ${String(status)}`, ms };
+    if (res.headers.get('preference-applied') !== `wait=${waitS}`) return { outcome: '200 without preference-applied', ms };
+    return { outcome: 'succeeded', ms };
+  } catch (err) {
+    return { outcome: `no answer (${err instanceof Error ? err.name : 'error'})`, ms: Number(process.hrtime.bigint() - started) / 1e6 };
+  }
+}
+
+async function preferWaitPhase(
+  origin: string,
+  customer: Customer,
+  options: { requests: number; concurrency: number; waitS: number; prompt: string; deadline: number },
+  serverPid: number | null,
+): Promise<PreferWaitPhase> {
+  const body = JSON.stringify({ model: 'flux-2', prompt: options.prompt });
+  const outcomes: Record<string, number> = {};
+  const latencies: number[] = [];
+  const cpuBefore = serverPid === null ? null : processCpuSeconds(serverPid);
+  const started = process.hrtime.bigint();
+  await pool(
+    Array.from({ length: options.requests }, (_, i) => i),
+    options.concurrency,
+    async () => {
+      const result =
+        Date.now() < options.deadline ? await createAndWait(origin, customer, body, options.waitS) : { outcome: 'not sent (bench deadline)', ms: 0 };
+      outcomes[result.outcome] = (outcomes[result.outcome] ?? 0) + 1;
+      if (result.outcome === 'succeeded') latencies.push(result.ms);
+    },
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuAfter = serverPid === null ? null : processCpuSeconds(serverPid);
+  const succeeded = outcomes.succeeded ?? 0;
+  return {
+    requests: options.requests,
+    concurrency: options.concurrency,
+    succeeded,
+    errors: options.requests - succeeded,
+    outcomes,
+    p50_ms: percentile(latencies, 50),
+    p99_ms: percentile(latencies, 99),
+    per_s: succeeded / seconds,
+    seconds,
+    server_cpu_ms_per_request: cpuBefore === null || cpuAfter === null ? null : ((cpuAfter - cpuBefore) * 1000) / options.requests,
+  };
+}
+
+/**
+ * Create with `Prefer: wait=N` against the zero-latency simulator: the answer is the finished task,
+ * so the client's own clock measures the whole pipeline (route, reservation, submit, poll, image copy
+ * to R2, settlement) plus the wake-up of the waiting request. First `sequential` requests one at a
+ * time, then `concurrent` requests `concurrency` at a time. Every request must answer 200 with a
+ * succeeded task; anything else is counted as an error, never retried. No request starts after
+ * `timeoutMs`, so the run is bounded even if tasks stop finishing.
+ */
+export async function runPreferWait(
+  origin: string,
+  customer: Customer,
+  options: { sequential: number; concurrent: number; concurrency: number; waitS: number; prompt: string; timeoutMs: number },
+  serverPid: number | null,
+): Promise<PreferWaitFigures> {
+  const deadline = Date.now() + options.timeoutMs;
+  const common = { waitS: options.waitS, prompt: options.prompt, deadline };
+  const oneAtATime = await preferWaitPhase(origin, customer, { ...common, requests: options.sequential, concurrency: 1 }, serverPid);
+  const concurrent = await preferWaitPhase(
+    origin,
+    customer,
+    { ...common, requests: options.concurrent, concurrency: options.concurrency },
+    serverPid,
+  );
+  return { wait_s: options.waitS, one_at_a_time: oneAtATime, concurrent };
+}

@@ -41,10 +41,16 @@ export async function newCustomer(origin: string, internalToken: string, account
   return { accountId, auth: { authorization: `Bearer ${key.api_key}` } };
 }
 
-export async function createTask(origin: string, customer: Customer, body: Record<string, unknown>): Promise<TaskSeen> {
+/** Creates a task (plus any `headers`, e.g. an `Idempotency-Key`), expecting the plain `202`. */
+export async function createTask(
+  origin: string,
+  customer: Customer,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<TaskSeen> {
   const res = await fetch(`${origin}/api/v1/images/generations`, {
     method: 'POST',
-    headers: { ...customer.auth, 'content-type': 'application/json' },
+    headers: { ...customer.auth, 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
   return expectJson<TaskSeen>(res, 202, 'creating a task');

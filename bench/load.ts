@@ -12,6 +12,12 @@ export interface LoadTarget {
   /** The status every answer must have; others are counted as failures. */
   expectStatus: number;
   /**
+   * A header every answer must also carry with this value (name in lower case, value compared
+   * exactly); an answer with the expected status but not this header is counted as a failure,
+   * under `"<status> without <name>"` in `statuses`.
+   */
+  expectHeader?: { name: string; value: string };
+  /**
    * Bound the warm-up and the measured run by request counts instead of seconds, for loads whose
    * every request leaves state behind (creation makes one Durable Object per request).
    */
@@ -50,7 +56,23 @@ function percentile(sorted: Float64Array, p: number): number {
 
 type Bound = { seconds: number } | { amount: number };
 
+/** Whether the answer autocannon is reporting carries `expected` (its header list, as autocannon hands it over). */
+function carries(headers: Record<string, string | string[]>, expected: { name: string; value: string }): boolean {
+  const found = Object.entries(headers).find(([name]) => name.toLowerCase() === expected.name)?.[1];
+  return found === expected.value;
+}
+
 async function fire(target: LoadTarget, connections: number, bound: Bound, latencies: number[] | null) {
+  // autocannon hands a request's `onResponse` the answer's headers just before it emits `response`
+  // for the same answer, synchronously, so the flag below always belongs to the answer being counted.
+  let headerSeen = true;
+  const expected = target.expectHeader;
+  const onResponse = expected
+    ? (_status: number, _body: string, _context: unknown, headers: Record<string, string | string[]>) => {
+        headerSeen = carries(headers, expected);
+      }
+    : undefined;
+  const requests = target.paths ? target.paths.map((path) => ({ path, onResponse })) : onResponse ? [{ onResponse }] : undefined;
   const instance = autocannon({
     url: target.url,
     connections,
@@ -59,16 +81,17 @@ async function fire(target: LoadTarget, connections: number, bound: Bound, laten
     method: target.method ?? 'GET',
     headers: target.headers,
     body: target.body,
-    requests: target.paths?.map((path) => ({ path })),
+    requests,
   });
   const statuses: Record<string, number> = {};
   let lastAnswerAt = process.hrtime.bigint();
   // autocannon's own histogram has 1 ms resolution; loopback latencies need finer, so keep every
   // sample (responseTime is a float in ms from process.hrtime).
   instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
-    statuses[status] = (statuses[status] ?? 0) + 1;
+    const outcome = expected && status === target.expectStatus && !headerSeen ? `${status} without ${expected.name}` : String(status);
+    statuses[outcome] = (statuses[outcome] ?? 0) + 1;
     lastAnswerAt = process.hrtime.bigint();
-    if (latencies && status === target.expectStatus) latencies.push(ms);
+    if (latencies && outcome === String(target.expectStatus)) latencies.push(ms);
   });
   const result = await instance;
   return { result, statuses, lastAnswerAt };

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Bundle } from './build';
-import type { EndToEndFigures } from './end-to-end';
+import type { EndToEndFigures, PreferWaitFigures, PreferWaitPhase } from './end-to-end';
 import type { LoadFigures } from './load';
 import type { StorageFigures } from './storage';
 
@@ -25,6 +25,10 @@ export interface BenchResults {
   e2e: EndToEndFigures;
   /** The same pipeline one task at a time. */
   e2e_single: { tasks: number; p50_ms: number; p99_ms: number };
+  /** Create with `Prefer: wait=N` until the task has succeeded, timed by the client: one at a time, then concurrently. */
+  prefer_wait: PreferWaitFigures;
+  /** The same create and `Idempotency-Key` sent again and again: every answer a replay of the first. */
+  create_replay: LoadFigures;
   storage: StorageFigures;
   bundle: { gateway: Bundle; floor: Bundle };
   /** The same routes with one connection: latency without queueing. */
@@ -54,6 +58,7 @@ export interface Report {
     seconds: number;
     e2e_tasks: number;
     unloaded: { connections: number; warmupSeconds: number; seconds: number };
+    prefer_wait: { sequential: number; concurrent: number; concurrency: number; waitS: number; timeoutMs: number };
   };
   notes: string[];
 }
@@ -83,8 +88,8 @@ export function versions(root: string): Record<string, string> {
   };
   return {
     wrangler: read('node_modules/wrangler/package.json'),
-    miniflare: read('node_modules/wrangler/node_modules/miniflare/package.json'),
-    workerd: read('node_modules/wrangler/node_modules/workerd/package.json'),
+    miniflare: read('node_modules/miniflare/package.json'),
+    workerd: read('node_modules/workerd/package.json'),
     hono: read('node_modules/hono/package.json'),
     autocannon: read('node_modules/autocannon/package.json'),
     '@portkey-ai/gateway': read('node_modules/@portkey-ai/gateway/package.json'),
@@ -129,12 +134,21 @@ function resultsTable(r: BenchResults): string {
   lines.push(
     `| End to end, one task at a time (${r.e2e_single.tasks} tasks), create → \`succeeded\` | | | ${ms(r.e2e_single.p50_ms)} | ${ms(r.e2e_single.p99_ms)} | | |`,
   );
+  lines.push(...preferWaitRows(r.prefer_wait, r.floor));
   if ('skipped' in e.webhook) lines.push(`| End to end, create → webhook received | skipped: ${e.webhook.skipped} | | | | | |`);
   else {
     lines.push(
       `| End to end, create → webhook received (${e.webhook.delivered} of ${e.succeeded}) | | | ${ms(e.webhook.p50_ms)} | ${ms(e.webhook.p99_ms)} | ${ratio(e.webhook.p99_ms, r.floor.p99_ms)} | |`,
     );
   }
+  const replay = r.create_replay;
+  lines.push(
+    loadRow(
+      `Idempotent replay: the same create and \`Idempotency-Key\` again (${replay.failed} of ${replay.ok + replay.failed} answers not a replay)`,
+      replay,
+      r.floor,
+    ),
+  );
   const b = r.bundle;
   lines.push(
     `| Worker bundle, gzip (\`wrangler deploy --dry-run\`, as configured) | ${kib(b.gateway.gzip_bytes)} | ${ratio(b.gateway.gzip_bytes, b.floor.gzip_bytes)} the floor's ${kib(b.floor.gzip_bytes)} | | | | |`,
@@ -144,6 +158,18 @@ function resultsTable(r: BenchResults): string {
   const stored = s.stored_bytes_per_object === null ? 'n/a' : `${fixed(s.stored_bytes_per_object)} B stored`;
   lines.push(`| Durable Object storage per finished task (${s.objects} tasks) | ${stored}; ${fixed(s.file_bytes_per_object)} B on disk | | | | | |`);
   return lines.join('\n');
+}
+
+/** Create with `Prefer: wait`, concurrently then one at a time, in the results table's columns. */
+function preferWaitRows(w: PreferWaitFigures, floor: LoadFigures): string[] {
+  const errors = (p: PreferWaitPhase) => `${p.errors} of ${p.requests} not 200 \`succeeded\``;
+  const c = w.concurrent;
+  const o = w.one_at_a_time;
+  const cpu = c.server_cpu_ms_per_request === null ? '' : `${fixed(c.server_cpu_ms_per_request * 1000)} per request`;
+  return [
+    `| Create with \`Prefer: wait=${w.wait_s}\` → \`200\` \`succeeded\` (client's clock), ${c.concurrency} at a time (${errors(c)}) | ${fixed(c.per_s, 1)} tasks/s | ${ratio(c.per_s, floor.rps)} | ${ms(c.p50_ms)} | ${ms(c.p99_ms)} | ${ratio(c.p99_ms, floor.p99_ms)} | ${cpu} |`,
+    `| Create with \`Prefer: wait=${w.wait_s}\`, one at a time (${errors(o)}) | ${fixed(o.per_s, 1)} tasks/s | | ${ms(o.p50_ms)} | ${ms(o.p99_ms)} | | |`,
+  ];
 }
 
 /** The creation route a rung at a time, and the same load with state on disk. */
@@ -299,7 +325,9 @@ export function writeReports(root: string, report: Report): string[] {
     machine: machineLine(report.machine, report.versions),
     settings:
       `${report.settings.connections} connections; ${report.settings.warmupSeconds} s warm-up + ${report.settings.seconds} s measured per load, ` +
-      `except creation: ${r.create_counts.warmup} + ${r.create_counts.measured} requests (see below); ${report.settings.e2e_tasks} end-to-end tasks. ` +
+      `except creation: ${r.create_counts.warmup} + ${r.create_counts.measured} requests (see below); ${report.settings.e2e_tasks} end-to-end tasks; ` +
+      `create with \`Prefer: wait=${report.settings.prefer_wait.waitS}\`: ${report.settings.prefer_wait.sequential} requests one at a time, then ` +
+      `${report.settings.prefer_wait.concurrent} with ${report.settings.prefer_wait.concurrency} in flight (none started after ${report.settings.prefer_wait.timeoutMs / 1000} s). ` +
       `Miniflare state (DO, KV, R2) on ${r.state_dir}. Gateway timing: creation and running-task loads ${vars(r.timing.parked)}; ` +
       `end to end ${vars(r.timing.e2e)}.`,
     results_table: resultsTable(r),

@@ -3,7 +3,7 @@ import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildWorker } from './build';
-import { runEndToEnd, runOneAtATime, startWebhookReceiver } from './end-to-end';
+import { runEndToEnd, runOneAtATime, runPreferWait, startWebhookReceiver } from './end-to-end';
 import { createTask, type Customer, newCustomer, waitForTask } from './gateway-client';
 import { type LoadFigures, type LoadSettings, type LoadTarget, measureLoad } from './load';
 import { startPeer } from './peer';
@@ -37,6 +37,12 @@ const CREATE_ON_DISK_COUNTS = { warmup: 100, measured: 1_000 };
 /** One connection: each request alone, so no queueing behind the others (latency without load). */
 const UNLOADED: LoadSettings = { connections: 1, warmupSeconds: 1, seconds: 5 };
 const CREATE_UNLOADED_COUNTS = { warmup: 20, measured: 300 };
+/**
+ * Create with `Prefer: wait`: one at a time, then a few at a time; each request holds its connection
+ * until its task has finished, so the count (not a duration) bounds it, and no request starts after
+ * `timeoutMs`.
+ */
+const PREFER_WAIT = { sequential: 20, concurrent: 200, concurrency: 8, waitS: 30, timeoutMs: 45_000 };
 const WATCHDOG_MS = 285_000;
 const PROMPT = 'a lighthouse on a cliff at dusk, oil painting';
 const CREDITS = 1_000_000_000;
@@ -102,12 +108,18 @@ function gatewayBindings(simUrl: string, token: string, timing: Record<string, s
   };
 }
 
-/** `POST /api/v1/images/generations` as `customer`, expecting `status`. */
-function createTarget(origin: string, customer: Customer, body: Record<string, unknown>, status: number): LoadTarget {
+/** `POST /api/v1/images/generations` as `customer` (plus any `headers`), expecting `status`. */
+function createTarget(
+  origin: string,
+  customer: Customer,
+  body: Record<string, unknown>,
+  status: number,
+  headers: Record<string, string> = {},
+): LoadTarget {
   return {
     url: `${origin}/api/v1/images/generations`,
     method: 'POST',
-    headers: { ...customer.auth, 'content-type': 'application/json' },
+    headers: { ...customer.auth, 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
     expectStatus: status,
   };
@@ -251,7 +263,36 @@ async function main(): Promise<void> {
     UNLOADED,
   );
   results.unloaded = unloaded as BenchResults['unloaded'];
+  // Before the tasks below add theirs: the figure is per task of the end-to-end run (with a callback_url).
   results.storage = measureObjectStorage(join(e2eDir, 'do'), 'TaskDO');
+
+  // Create with `Prefer: wait`: the answer is the finished task, so no polling at all.
+  const waiter = await newCustomer(e2e.url, token, 'acct_bench_wait', CREDITS);
+  results.prefer_wait = await runPreferWait(e2e.url, waiter, { ...PREFER_WAIT, prompt: PROMPT }, e2e.pid);
+  for (const [name, phase] of [
+    ['one at a time', results.prefer_wait.one_at_a_time],
+    [`${PREFER_WAIT.concurrency} at a time`, results.prefer_wait.concurrent],
+  ] as const) {
+    log(
+      `create with Prefer: wait=${PREFER_WAIT.waitS}, ${name}: ${phase.succeeded} of ${phase.requests} succeeded, ` +
+        `${phase.per_s.toFixed(1)}/s, p50 ${phase.p50_ms.toFixed(2)} ms, p99 ${phase.p99_ms.toFixed(2)} ms, errors ${phase.errors}`,
+    );
+    if (phase.errors > 0) {
+      notes.push(`Create with \`Prefer: wait\`, ${name}: ${phase.errors} of ${phase.requests} requests did not answer 200 with a succeeded task (${JSON.stringify(phase.outcomes)}).`);
+    }
+  }
+
+  // An idempotent replay: one create with a key, then the same request and key again and again.
+  const replayer = await newCustomer(e2e.url, token, 'acct_bench_replay', CREDITS);
+  const replayBody = { model: 'flux-2', prompt: PROMPT };
+  const replayKey = { 'idempotency-key': `bench-replay-${randomBytes(8).toString('hex')}` };
+  const original = await createTask(e2e.url, replayer, replayBody, replayKey);
+  await waitForTask(e2e.url, replayer, original.task_id, (t) => t.status === 'succeeded' || t.status === 'failed', 30_000);
+  results.create_replay = await load(
+    'POST generations, idempotent replay (same Idempotency-Key and body)',
+    { ...createTarget(e2e.url, replayer, replayBody, 202, replayKey), expectHeader: { name: 'idempotent-replayed', value: 'true' } },
+    e2e,
+  );
   results.bundle = { gateway: gatewayBundle, floor: floorBundle };
   results.timing = { parked: parkedTiming, e2e: e2eTiming };
   results.create_counts = CREATE_COUNTS;
@@ -262,7 +303,7 @@ async function main(): Promise<void> {
     results: results as BenchResults,
     machine,
     versions: versions(root),
-    settings: { ...SETTINGS, e2e_tasks: E2E_TASKS, unloaded: UNLOADED },
+    settings: { ...SETTINGS, e2e_tasks: E2E_TASKS, unloaded: UNLOADED, prefer_wait: PREFER_WAIT },
     notes,
   });
   log(`wrote ${written.join(' and ')}`);
