@@ -1,4 +1,4 @@
-import { createRouter, installErrorHandling, jsonBody, requestId } from './api/app';
+import { createRouter, installErrorHandling, requestId } from './api/app';
 import { internalApi } from './api/internal';
 import { publicApi } from './api/public';
 
@@ -7,7 +7,6 @@ export { TaskDO } from './tasks/task.do';
 
 const app = createRouter();
 app.use('*', requestId);
-app.use('*', jsonBody);
 
 app.route('/api/v1', publicApi);
 app.route('/internal/v1', internalApi);

@@ -58,14 +58,13 @@ const limitBody = bodyLimit({
 });
 
 /**
- * Bodies are JSON and small. Checked before any route runs so that every route rejects an oversize
- * body, a wrong content type and malformed JSON the same way, in that order; the text is cached by
- * Hono, so the validators parse it again without re-reading the stream. What an empty body means
- * depends on the route, so routes with a body say it with `requiredJsonBody` or `optionalJsonBody`.
+ * Bodies are JSON and small: every route that takes one rejects an oversize body, a wrong content
+ * type and malformed JSON the same way, in that order, after authentication; the text is cached by
+ * Hono, so the validators parse it again without re-reading the stream. Routes that take no body
+ * never read one, so a stray body changes nothing there. What an empty body means depends on the
+ * route: `requiredJsonBody` or `optionalJsonBody` say it, and run this first.
  */
-export const jsonBody = createMiddleware<AppEnv>(async (c, next) => {
-  const method = c.req.method;
-  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next();
+const jsonBody = createMiddleware<AppEnv>(async (c, next) => {
   return limitBody(c, async () => {
     const declared = Number(c.req.header('content-length') ?? '0');
     const hasBody = declared > 0 || c.req.header('transfer-encoding') !== undefined;
@@ -90,21 +89,25 @@ async function isEmptyJsonBody(c: Context<AppEnv>): Promise<boolean> {
 }
 
 /** Route middleware of a route whose JSON body is required: an empty one is `invalid_json`. */
-export const requiredJsonBody = createMiddleware<AppEnv>(async (c, next) => {
-  if (await isEmptyJsonBody(c)) throw new ApiError('invalid_json', 'Request body is empty; send a JSON object.');
-  await next();
-});
+export const requiredJsonBody = createMiddleware<AppEnv>(async (c, next) =>
+  jsonBody(c, async () => {
+    if (await isEmptyJsonBody(c)) throw new ApiError('invalid_json', 'Request body is empty; send a JSON object.');
+    await next();
+  }),
+);
 
 /**
  * Route middleware of a route whose JSON body is optional: an empty one is no body, exactly as when
  * no content type is sent (the route sees `{}`), so clients that always send
  * `content-type: application/json` are not punished for having nothing to say.
  */
-export const optionalJsonBody = createMiddleware<AppEnv>(async (c, next) => {
-  // Hono keeps its body cache as promises (its type says otherwise); the validator parses this text.
-  if (await isEmptyJsonBody(c)) Object.assign(c.req.bodyCache, { text: Promise.resolve('{}') });
-  await next();
-});
+export const optionalJsonBody = createMiddleware<AppEnv>(async (c, next) =>
+  jsonBody(c, async () => {
+    // Hono keeps its body cache as promises (its type says otherwise); the validator parses this text.
+    if (await isEmptyJsonBody(c)) Object.assign(c.req.bodyCache, { text: Promise.resolve('{}') });
+    await next();
+  }),
+);
 
 /**
  * Hono's own exceptions (its validators' 400 for a body they cannot parse, the 415 of the OpenAPI

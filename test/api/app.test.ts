@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { api, INTERNAL, newAccountId } from '../helpers';
+import { api, customer, INTERNAL, newAccountId } from '../helpers';
 
 describe('the HTTP envelope', () => {
   it('answers unknown routes with 404 not_found in the error envelope', async () => {
@@ -75,10 +75,11 @@ describe('request bodies', () => {
 
   // workerd then logs "read end of pipe was aborted" for the KiB nobody read: that is the point.
   it('refuses a streamed body over 64 KiB with 413 before reading all of it', async () => {
+    const { auth } = await customer();
     const { body, pulled } = streamed(1024);
     const res = await api('/api/v1/images/generations', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer aio_x' },
+      headers: { 'content-type': 'application/json', ...auth },
       body,
     });
     expect(res.status).toBe(413);
@@ -106,9 +107,10 @@ describe('request bodies', () => {
   });
 
   it('refuses a declared content-length over 64 KiB with 413, whatever the content type', async () => {
+    const { auth } = await customer();
     const res = await api('/api/v1/images/generations', {
       method: 'POST',
-      headers: { 'content-type': 'text/plain', 'content-length': String(64 * 1024 + 1) },
+      headers: { 'content-type': 'text/plain', 'content-length': String(64 * 1024 + 1), ...auth },
       body: 'x'.repeat(64 * 1024 + 1),
     });
     expect(res.status).toBe(413);

@@ -52,6 +52,21 @@ describe('an empty body sent as application/json', () => {
     const res = await api(`/internal/v1/accounts/${newAccountId()}/keys`, { method: 'POST', headers: { ...INTERNAL, ...EMPTY_JSON }, body: '' });
     expect(res.status).toBe(201);
   });
+
+  it('a stray body of any kind is ignored where the route takes none, and authentication comes first', async () => {
+    const minted = await api(`/internal/v1/accounts/${newAccountId()}/keys`, {
+      method: 'POST',
+      headers: { ...INTERNAL, 'content-type': 'text/plain' },
+      body: 'hello',
+    });
+    expect(minted.status).toBe(201);
+    const unauthenticated = await api('/api/v1/tasks/task_0000000000000000000000/cancel', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{not json',
+    });
+    expect(unauthenticated.status).toBe(401);
+  });
 });
 
 describe('an empty body sent with another content type', () => {
