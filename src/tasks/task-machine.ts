@@ -30,6 +30,12 @@ export interface MachineConfig {
   random: () => number;
 }
 
+/** The machine's settings from the Worker's configuration, with real jitter. */
+export function machineConfig(settings: Pick<MachineConfig, 'pollInitialMs' | 'pollMaxMs' | 'webhookScheduleS'>): MachineConfig {
+  const { pollInitialMs, pollMaxMs, webhookScheduleS } = settings;
+  return { pollInitialMs, pollMaxMs, webhookScheduleS, random: Math.random };
+}
+
 /** Tries of one backend node before the task moves to the next (rate limits do not count). */
 export const ATTEMPTS_PER_NODE = 3;
 /** Wait before signing again when the account object did not answer; not counted as an attempt. */

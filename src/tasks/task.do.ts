@@ -2,18 +2,16 @@ import { DurableObject } from 'cloudflare:workers';
 import { config } from '../config';
 import type { Env } from '../env';
 import { alarmAt, dueNow, forStorage } from './task-due';
-import { type MachineConfig, type TaskEvent, type Transition, transition } from './task-machine';
+import { type MachineConfig, machineConfig, type TaskEvent, type Transition, transition } from './task-machine';
 import { modelFacts } from './model-facts';
 import { type CancelResult, newTaskRecord, readStoredRecord, type RedeliveryResult, type StoredTaskRecord, type TaskInit, type TaskRecord } from './task-record';
 import { nodeOf, performEffects, performWork } from './task-work';
-import { Watchers } from './watchers';
+import { serially, Watchers } from './watchers';
 import { renderTask, renderWebhook } from './task-view';
 import { isTerminal, type TaskView } from './task.schema';
 
 /** Enough for a whole life in one run when every step answers at once; anything slower waits for the alarm. */
 const MAX_STEPS_PER_RUN = 8;
-/** The longest a `watch` call holds: callers wanting longer call again (the event stream's keep-alive interval). */
-const MAX_WATCH_MS = 60_000;
 
 /**
  * One object per task: the source of truth for the task, and the shell around its machine
@@ -22,26 +20,15 @@ const MAX_WATCH_MS = 60_000;
  * run at least once, so every piece of work is safe to repeat: the record is saved after each.
  */
 export class TaskDO extends DurableObject<Env> {
-  #queue: Promise<void> = Promise.resolve();
+  /**
+   * Alarm runs and requests that change the record, one after the other: an alarm awaits the network
+   * with its record in memory and saves after each step, so a change landing meanwhile would be lost.
+   */
+  #exclusive = serially();
   #watchers = new Watchers();
 
-  /**
-   * Runs alarm runs and requests that change the record one after the other. An alarm awaits the
-   * network with its record in memory and saves after each step, so a change landing meanwhile
-   * would be overwritten.
-   */
-  #exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(work);
-    this.#queue = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
-  }
-
   get #machine(): MachineConfig {
-    const { pollInitialMs, pollMaxMs, webhookScheduleS } = config(this.env);
-    return { pollInitialMs, pollMaxMs, webhookScheduleS, random: Math.random };
+    return machineConfig(config(this.env));
   }
 
   async #load(): Promise<TaskRecord | undefined> {
@@ -174,7 +161,7 @@ export class TaskDO extends DurableObject<Env> {
     let record = await this.#load();
     if (!record || record.account_id !== accountId) return null;
     if (record.version <= afterVersion && !isTerminal(record.status)) {
-      await this.#watchers.wait(Math.min(timeoutMs, MAX_WATCH_MS));
+      await this.#watchers.wait(timeoutMs);
       record = (await this.#load()) ?? record;
     }
     return { version: record.version, task: renderTask(record) };
