@@ -22,7 +22,6 @@ import {
   creditsPage,
   hasReserved,
   oldestOpenReservation,
-  readAccount,
   reconcileLedger,
   reservationsOpenSince,
   reserveCredits,
@@ -199,6 +198,7 @@ export class AccountDO extends DurableObject<Env> {
     await this.#scheduleNext();
   }
 
+  // Not `taskStub`: tasks/ imports this folder, so this one names the task object by the binding alone.
   #task(taskId: string) {
     return this.env.TASKS.get(this.env.TASKS.idFromName(taskId));
   }
@@ -209,15 +209,12 @@ export class AccountDO extends DurableObject<Env> {
    * became of it; tasks still running are left alone (and a lost alarm of theirs is restored).
    */
   async #sweepReservations(now: number): Promise<void> {
-    const accountId = readAccount(this.#sql).account_id;
     for (const taskId of reservationsOpenSince(this.#sql, now - STALE_RESERVATION_MS)) {
       try {
-        const task = this.#task(taskId);
-        const fate = await task.billingOutcome();
+        const fate = await this.#task(taskId).billingOutcome();
         if (!fate) continue;
-        // Its status, for the task index; no task at all means it was never created (and now never will be).
-        const view = await task.view(accountId);
-        if (view) this.resolve(taskId, fate.charge, view.status);
+        // No status: the task was never created (and now never will be).
+        if (fate.status) this.resolve(taskId, fate.charge, fate.status);
         else this.abandonCreation(taskId);
       } catch (err) {
         // One unreachable task must not stop the sweep of the others; it is asked again next time.

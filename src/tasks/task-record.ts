@@ -9,6 +9,9 @@ import type { StoredImage, TaskRequest, TaskStatus, TaskView, WebhookState } fro
  */
 export const TASK_RECORD_VERSION = 2;
 
+/** The `version` of a task as created: its first public view, what a waiter has seen from `create`. */
+export const FIRST_VIEW_VERSION = 1;
+
 /** Why a task failed, as `error.code` says: a provider's failure, or the customer's cancel. */
 export type TaskErrorCode = FailureCode | 'canceled';
 
@@ -136,7 +139,7 @@ export function newTaskRecord(init: TaskInit, now: number, deadlineMs: number): 
     },
     images: null,
     error: null,
-    version: 1,
+    version: FIRST_VIEW_VERSION,
     charge: null,
     billing: { done: false, next_at: null, failures: 0 },
     webhook: null,
@@ -207,7 +210,7 @@ export function readStoredRecord(stored: StoredTaskRecord, facts: (model: string
     run: { ...run, next_at: Math.ceil(run.next_at), produced_by: null },
     images: view.output?.images ?? null,
     error: view.error,
-    version: 1,
+    version: FIRST_VIEW_VERSION,
     charge: billing.charge,
     billing: { done: billing.done, next_at: billing.next_at === null ? null : Math.ceil(billing.next_at), failures: billing.failures },
     webhook:

@@ -8,7 +8,7 @@ import { type CancelResult, newTaskRecord, readStoredRecord, type RedeliveryResu
 import { nodeOf, performEffects, performWork } from './task-work';
 import { serially, Watchers } from './watchers';
 import { renderTask, renderWebhook } from './task-view';
-import { isTerminal, type TaskView } from './task.schema';
+import { isTerminal, type TaskStatus, type TaskView } from './task.schema';
 
 /** Enough for a whole life in one run when every step answers at once; anything slower waits for the alarm. */
 const MAX_STEPS_PER_RUN = 8;
@@ -99,17 +99,18 @@ export class TaskDO extends DurableObject<Env> {
   }
 
   /**
-   * Asked by the account's billing sweep about a reservation that is still open: what to charge,
-   * or null while the task runs. A task that never came to life costs nothing; a task whose alarm
-   * is missing or stale (in the past) gets it back, so the sweep also keeps tasks from getting stuck.
+   * Asked by the account's billing sweep about a reservation that is still open: what to charge and
+   * the final status, or null while the task runs. A task that never came to life (`status: null`)
+   * costs nothing; a task whose alarm is missing or stale (in the past) gets it back, so the sweep
+   * also keeps tasks from getting stuck.
    */
-  async billingOutcome(): Promise<{ charge: number } | null> {
+  async billingOutcome(): Promise<{ charge: number; status: TaskStatus | null } | null> {
     const record = await this.#load();
     if (!record) {
       await this.ctx.storage.put('abandoned', true);
-      return { charge: 0 };
+      return { charge: 0, status: null };
     }
-    if (record.charge !== null) return { charge: record.charge };
+    if (record.charge !== null) return { charge: record.charge, status: record.status };
     const alarm = await this.ctx.storage.getAlarm();
     if (alarm === null || alarm < Date.now()) await this.#arm(record);
     return null;
@@ -160,7 +161,7 @@ export class TaskDO extends DurableObject<Env> {
   async watch(accountId: string, afterVersion: number, timeoutMs: number): Promise<{ version: number; task: TaskView } | null> {
     let record = await this.#load();
     if (!record || record.account_id !== accountId) return null;
-    if (record.version <= afterVersion && !isTerminal(record.status)) {
+    if (timeoutMs > 0 && record.version <= afterVersion && !isTerminal(record.status)) {
       await this.#watchers.wait(timeoutMs);
       record = (await this.#load()) ?? record;
     }

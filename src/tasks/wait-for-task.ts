@@ -1,15 +1,17 @@
 import type { Env } from '../env';
+import { FIRST_VIEW_VERSION } from './task-record';
 import { taskStub } from './task.do';
 import { isTerminal, type TaskView } from './task.schema';
 
 /**
- * The task once it is final, or as it is when `ms` have passed. The task's object wakes the wait
- * when the task changes; this only calls again after each change (or a restart of the object).
+ * The task just created (`task`, as `create` answered it), once it is final, or as it is when `ms`
+ * have passed. The task's object wakes the wait when the task changes; this only calls again after
+ * each change (or a restart of the object).
  */
 export async function waitForTask(env: Env, accountId: string, task: TaskView, ms: number): Promise<TaskView> {
   const until = Date.now() + ms;
   const stub = taskStub(env, task.task_id);
-  let version = 0;
+  let version = FIRST_VIEW_VERSION;
   let current = task;
   while (!isTerminal(current.status) && Date.now() < until) {
     let next: Awaited<ReturnType<typeof stub.watch>>;

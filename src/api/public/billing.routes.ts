@@ -3,7 +3,7 @@ import { requireApiKey } from '../auth/middleware';
 import { accountStub } from '../../accounts/account.do';
 import { CreditsSchema } from '../../accounts/credits.schema';
 import { createRouter } from '../app';
-import { bearerSecurity, errorResponses } from '../openapi';
+import { bearerSecurity, errorResponses, jsonResponse } from '../openapi';
 import { LedgerPageQuery } from '../params';
 
 const getCredits = createRoute({
@@ -15,7 +15,7 @@ const getCredits = createRoute({
   middleware: [requireApiKey] as const,
   request: { query: LedgerPageQuery },
   responses: {
-    200: { description: 'Balance, reserved credits and a ledger page.', content: { 'application/json': { schema: CreditsSchema } } },
+    200: jsonResponse(CreditsSchema, 'Balance, reserved credits and a ledger page.'),
     ...errorResponses(400, 401),
   },
 });

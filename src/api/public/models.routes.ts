@@ -3,7 +3,7 @@ import { baseCredits, findModel, MODELS } from '../../catalog';
 import type { ModelEntry } from '../../catalog/types';
 import { createRouter } from '../app';
 import { ApiError } from '../../errors';
-import { errorResponses } from '../openapi';
+import { errorResponses, jsonResponse } from '../openapi';
 import { malformedParamIsNotFound, ModelIdParam } from '../params';
 
 const ModelSchema = z
@@ -55,7 +55,7 @@ const getModel = createRoute({
   summary: 'One model of the catalog',
   request: { params: ModelIdParam },
   responses: {
-    200: { description: 'The model.', content: { 'application/json': { schema: ModelSchema } } },
+    200: jsonResponse(ModelSchema, 'The model.'),
     ...errorResponses(404),
   },
 });

@@ -6,7 +6,7 @@ import { taskStub } from '../../tasks/task.do';
 import { isTerminal, TaskSchema } from '../../tasks/task.schema';
 import { createRouter } from '../app';
 import { requireApiKey } from '../auth/middleware';
-import { bearerSecurity, errorResponses } from '../openapi';
+import { bearerSecurity, errorResponses, jsonResponse } from '../openapi';
 import { malformedParamIsNotFound, TaskIdParam } from '../params';
 
 /** The longest the event stream stays silent: a comment line keeps proxies from closing it. */
@@ -24,7 +24,7 @@ const cancelTask = createRoute({
   middleware: [requireApiKey] as const,
   request: { params: TaskIdParam },
   responses: {
-    200: { description: 'The canceled task.', content: { 'application/json': { schema: TaskSchema } } },
+    200: jsonResponse(TaskSchema, 'The canceled task.'),
     ...errorResponses(401, 404, 409),
   },
 });

@@ -4,7 +4,7 @@ import { accountStub } from '../../accounts/account.do';
 import { readCursor, signCursor } from '../../accounts/task-cursor';
 import { createRouter } from '../app';
 import { ApiError } from '../../errors';
-import { bearerSecurity, errorResponses } from '../openapi';
+import { bearerSecurity, errorResponses, jsonResponse } from '../openapi';
 import { malformedParamIsNotFound, TaskIdParam, TaskListQuery } from '../params';
 import type { Env } from '../../env';
 import { isKnownUnfinished, noteTaskState, readTaskSnapshot } from '../../tasks/task-snapshot';
@@ -20,7 +20,7 @@ const getTask = createRoute({
   middleware: [requireApiKey] as const,
   request: { params: TaskIdParam },
   responses: {
-    200: { description: 'The task.', content: { 'application/json': { schema: TaskSchema } } },
+    200: jsonResponse(TaskSchema, 'The task.'),
     ...errorResponses(401, 404),
   },
 });
@@ -44,7 +44,7 @@ const listTasks = createRoute({
   middleware: [requireApiKey] as const,
   request: { query: TaskListQuery },
   responses: {
-    200: { description: 'A page of tasks.', content: { 'application/json': { schema: TaskListSchema } } },
+    200: jsonResponse(TaskListSchema, 'A page of tasks.'),
     ...errorResponses(400, 401),
   },
 });
