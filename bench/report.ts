@@ -1,3 +1,4 @@
+import type { BigResultMemory } from './memory';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -5,12 +6,19 @@ import type { Bundle } from './build';
 import type { EndToEndFigures, PreferWaitFigures, PreferWaitPhase } from './end-to-end';
 import type { LoadFigures } from './load';
 import type { StorageFigures } from './storage';
+import { type AddedLatencyResults, addedLatencyAims, addedLatencyTable } from './added-latency';
+import { type BurstFigures, burstAims, burstTable } from './burst';
 
 export interface BenchResults {
   floor: LoadFigures;
   /** The simulator's OpenAI route hit directly: the peer's upstream on its own. */
   upstream?: LoadFigures;
   peer: LoadFigures | { skipped: string };
+  /**
+   * Our `POST /v1/images/generations` under the peer's load and request body, each answer a whole task,
+   * with the image inline (`b64_json`, the peer's payload) and as a URL.
+   */
+  openai_compat?: Partial<Record<'b64_json' | 'url', LoadFigures>>;
   /** Creation with a body validation rejects (400): auth, JSON, validation. */
   create_rejected: LoadFigures;
   /** Creation by an account without credits (402): the above plus the reservation attempt. */
@@ -37,6 +45,12 @@ export interface BenchResults {
   state_dir: string;
   /** The timing variables of the two gateway instances (parked tasks; end to end). */
   timing: { parked: Record<string, string>; e2e: Record<string, string> };
+  /** The latency we add on top of the provider, per path (bench/added-latency.ts). */
+  added_latency?: AddedLatencyResults;
+  /** 500 flux-2 tasks from 5 accounts against BFL's cap of 24 (bench/burst.ts). */
+  burst?: BurstFigures;
+  /** Peak memory of tasks with the largest inline results (bench/memory.ts). */
+  big_result_memory?: BigResultMemory[] | { skipped: string };
 }
 
 export interface Machine {
@@ -127,6 +141,9 @@ function resultsTable(r: BenchResults): string {
   if (isLoad(r.peer)) lines.push(loadRow('Peer: Portkey gateway `POST /v1/images/generations` → simulator', r.peer, r.floor));
   else lines.push(`| Peer: Portkey gateway | skipped: ${r.peer.skipped.replace(/\|/g, '\\|')} | | | | | |`);
   if (r.upstream) lines.push(loadRow("Peer's upstream alone: the simulator's `POST /v1/images/generations`", r.upstream, r.floor));
+  for (const [format, f] of Object.entries(r.openai_compat ?? {})) {
+    lines.push(loadRow(`Ours: \`POST /v1/images/generations\` (OpenAI-compatible, ${format}), a whole task per answer`, f, r.floor));
+  }
   const e = r.e2e;
   lines.push(
     `| End to end: ${e.tasks} tasks, create → \`succeeded\` (task timestamps) | ${fixed(e.tasks_per_s, 1)} tasks/s | ${ratio(e.tasks_per_s, r.floor.rps)} | ${ms(e.p50_ms)} | ${ms(e.p99_ms)} | ${ratio(e.p99_ms, r.floor.p99_ms)} | ${e.server_cpu_ms_per_task === null ? '' : `${fixed(e.server_cpu_ms_per_task * 1000)} per task, incl. ${e.polls} polls`} |`,
@@ -219,9 +236,30 @@ interface Aim {
   met: boolean;
 }
 
+/** Our OpenAI-compatible route against the peer, on the peer's own payload (the image inline). */
+function peerAims(r: BenchResults): Aim[] {
+  const ours = r.openai_compat?.b64_json;
+  if (!ours || !isLoad(r.peer)) return [];
+  return [
+    {
+      aim: 'OpenAI-compatible route (b64_json) answers more req/s than Portkey',
+      measured: `${fixed(ours.rps, 1)} against ${fixed(r.peer.rps, 1)} req/s`,
+      met: ours.rps > r.peer.rps,
+    },
+    {
+      aim: "OpenAI-compatible route (b64_json) p99 below Portkey's",
+      measured: `${ms(ours.p99_ms)} against ${ms(r.peer.p99_ms)} ms`,
+      met: ours.p99_ms < r.peer.p99_ms,
+    },
+  ];
+}
+
 function aims(r: BenchResults): Aim[] {
   const bundleLimit = 80 * KIB;
   return [
+    ...peerAims(r),
+    ...addedLatencyAims(r.added_latency),
+    ...burstAims(r.burst),
     {
       aim: 'creation throughput ≥ 30% of the floor',
       measured: `${((100 * r.create.rps) / r.floor.rps).toFixed(0)}%`,
@@ -304,6 +342,22 @@ function machineLine(m: Machine, v: Record<string, string>): string {
 }
 
 /** Writes bench/results/latest.json and BENCHMARKS.md (from bench/BENCHMARKS.template.md). */
+const MIB = 2 ** 20;
+
+function bigResultMemoryTable(rows: BenchResults['big_result_memory']): string {
+  if (!rows) return 'Not measured in this run.';
+  if ('skipped' in rows) return `Skipped: ${rows.skipped}.`;
+  return [
+    '| Task | One image | Provider answer (base64) | workerd before | Peak during the task | Peak growth | Growth ÷ one image |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${r.model}, n ${r.images}, ${r.width}×${r.height} (${r.status}) | ${(r.image_bytes / MIB).toFixed(1)} MiB | ${(r.answer_bytes / MIB).toFixed(1)} MiB | ` +
+        `${(r.rss_before_bytes / MIB).toFixed(0)} MiB | ${(r.rss_peak_bytes / MIB).toFixed(0)} MiB | ${((r.rss_peak_bytes - r.rss_before_bytes) / MIB).toFixed(1)} MiB | ${r.peak_over_image.toFixed(1)}× |`,
+    ),
+  ].join('\n');
+}
+
 export function writeReports(root: string, report: Report): string[] {
   const generatedAt = new Date().toISOString();
   const { task_ids: _ids, ...e2e } = report.results.e2e;
@@ -332,6 +386,9 @@ export function writeReports(root: string, report: Report): string[] {
       `end to end ${vars(r.timing.e2e)}.`,
     results_table: resultsTable(r),
     aims_table: aimsTable(r),
+    added_latency: r.added_latency ? addedLatencyTable(r.added_latency) : 'Not measured in this run.',
+    burst: r.burst ? burstTable(r.burst) : 'Not measured in this run.',
+    big_result_memory: bigResultMemoryTable(r.big_result_memory),
     load_generator: loadGeneratorParagraph(report),
     cpu_breakdown: cpuBreakdown(r),
     creation_ladder: creationLadder(r),

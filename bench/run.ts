@@ -6,10 +6,14 @@ import { buildWorker } from './build';
 import { runEndToEnd, runOneAtATime, runPreferWait, startWebhookReceiver } from './end-to-end';
 import { createTask, type Customer, newCustomer, waitForTask } from './gateway-client';
 import { type LoadFigures, type LoadSettings, type LoadTarget, measureLoad } from './load';
+import { OPENAI_COMPAT_VARS, openAICompatTarget } from './openai-compat';
 import { startPeer } from './peer';
 import { freePort } from '../scripts/free-port';
 import { type Child, startChild, waitForHttp } from './processes';
 import { type BenchResults, machineInfo, versions, writeReports } from './report';
+import { measureAddedLatency, type ServeGateway } from './added-latency';
+import { runBurst } from './burst';
+import { measureBigResultMemory } from './memory';
 import { measureObjectStorage } from './storage';
 import { type ServedWorker, serveWorker } from './workers';
 
@@ -43,7 +47,10 @@ const CREATE_UNLOADED_COUNTS = { warmup: 20, measured: 300 };
  * `timeoutMs`.
  */
 const PREFER_WAIT = { sequential: 20, concurrent: 200, concurrency: 8, waitS: 30, timeoutMs: 45_000 };
-const WATCHDOG_MS = 285_000;
+// The added-latency section (bench/added-latency.ts) runs real job durations: about three minutes of it.
+// The OpenAI-compatible route (bench/openai-compat.ts): two instances and two standard loads, about 40 s.
+// + 150 s for the burst of 500 tasks against a provider cap (bench/burst.ts).
+const WATCHDOG_MS = 285_000 + 240_000 + 45_000 + 150_000;
 const PROMPT = 'a lighthouse on a cliff at dusk, oil painting';
 const CREDITS = 1_000_000_000;
 
@@ -176,6 +183,16 @@ async function main(): Promise<void> {
     results.peer = await load('portkey POST /v1/images/generations', peer.target, { pid: peer.pid });
     await peer.stop();
   }
+  // Our OpenAI-compatible route under the peer's load and body; each answer is a whole task (see
+  // bench/openai-compat.ts). One fresh instance per answer format keeps their task objects apart.
+  results.openai_compat = {};
+  for (const format of ['b64_json', 'url'] as const) {
+    const served = await serveGateway({ ...e2eTiming, ...OPENAI_COMPAT_VARS }, join(work, `openai-${format}-state`));
+    const payer = await newCustomer(served.url, token, `acct_bench_openai_${format}`, CREDITS);
+    const target = openAICompatTarget(served.url, payer, PROMPT, format);
+    results.openai_compat[format] = await load(`ours POST /v1/images/generations (${format})`, target, served);
+    await served.dispose();
+  }
 
   const payer = await newCustomer(parked.url, token, 'acct_bench_parked', CREDITS);
   const broke = await newCustomer(parked.url, token, 'acct_bench_broke', 0);
@@ -293,6 +310,28 @@ async function main(): Promise<void> {
     { ...createTarget(e2e.url, replayer, replayBody, 202, replayKey), expectHeader: { name: 'idempotent-replayed', value: 'true' } },
     e2e,
   );
+  // The latency we add on top of the provider: its own simulator, with realistic job durations.
+  const serveLatency: ServeGateway = async (latencySimUrl, vars, name) => {
+    const persistDir = join(work, `latency-${name.replace(/\W+/g, '-')}`);
+    const served = await serveWorker({ config: 'wrangler.toml', script: gatewayBundle.script, bindings: gatewayBindings(latencySimUrl, token, vars), persistDir });
+    cleanups.push(() => served.dispose());
+    return served;
+  };
+  results.added_latency = await measureAddedLatency(serveLatency, token, log);
+  // A burst against the provider's cap: fairness across accounts, and no 429 past the cap.
+  results.burst = await runBurst((vars) => serveGateway({ ...e2eTiming, ...vars }, join(work, 'burst-state')), simUrl, token, log);
+  if (results.burst.provider_429s > 0) notes.push(`Burst: the provider answered ${results.burst.provider_429s} submits with 429.`);
+  // Peak memory on the largest result: alone on a fresh instance, so other tasks' garbage is not counted.
+  const big = await serveGateway(e2eTiming, join(work, 'big-result-state'));
+  if (big.pid === null) {
+    results.big_result_memory = { skipped: 'the workerd process could not be told apart' };
+  } else {
+    results.big_result_memory = await measureBigResultMemory(big.url, await newCustomer(big.url, token, 'acct_bench_big', CREDITS), big.pid);
+    for (const row of results.big_result_memory) {
+      log(`big result, ${row.images} × ${row.image_bytes} B: workerd peak +${((row.rss_peak_bytes - row.rss_before_bytes) / 2 ** 20).toFixed(1)} MiB = ${row.peak_over_image.toFixed(1)}× one image`);
+    }
+  }
+  await big.dispose();
   results.bundle = { gateway: gatewayBundle, floor: floorBundle };
   results.timing = { parked: parkedTiming, e2e: e2eTiming };
   results.create_counts = CREATE_COUNTS;

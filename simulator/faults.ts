@@ -9,14 +9,24 @@
  *   [sim:hang]           the job never finishes (sync providers never answer)
  *   [sim:http=503]       every submit answers HTTP 503 (any status: 500, 429, 402 …)
  *   [sim:http=503x2]     only the first 2 submits with this prompt do
+ *   [sim:garble]         a submit's 2xx answer is cut in half (malformed JSON), though the provider
+ *                        did the work; `[sim:garble=1]` only the first time (applied in server.ts)
  *   [sim:nocredit]       the provider's out-of-credit answer
  *   [sim:status=cancelled] the job ends in this raw provider status (async providers): WaveSpeed's
  *                        `cancelled` or `timeout`, or a status the provider does not publish
  *                        (e.g. `Queued` at BFL), to show it is not polled forever
  *   [sim:gone]           the provider no longer serves the route: Imagen on the Gemini API since
  *                        Google disabled it (2026-08), answered as Google answers a model it lacks
+ *   [sim:grain]          result images carry per-pixel noise, so they compress no better than a
+ *                        photograph (a 1536×1024 PNG is 4.7 MB instead of a few KB): for memory
+ *                        figures on big results
+ *   [sim:callback=drop]  the job's callback (when the submit asked for one) is never sent
+ *   [sim:callback-delay=500] the job's callback is sent 500 ms after the job is ready
+ *                        (callbacks and the job list: see jobs.ts)
  *   [sim:drop=1]         the provider filters 1 of the images it makes and returns the rest
  *                        (providers that filter per image, e.g. Imagen)
+ *   [sim:tenant=NAME]    the request counts against provider account NAME's in-flight limit instead of its
+ *                        key's (simulator/capacity.ts), so a test can have a provider account of its own
  *   [sim:only=NAME]      the prompt's failure switches (all but `slow`) hit only the simulated
  *                        endpoint NAME; every other endpoint sees the prompt as clean. NAME is the
  *                        key a provider module passes to `kit.faults` and honours through
@@ -42,6 +52,12 @@ export interface Faults {
   drop: number;
   /** `[sim:gone]`: the route is no longer served (where the provider module simulates that). */
   gone: boolean;
+  /** `[sim:callback=drop]`: the job's callback is never sent. */
+  callback_drop: boolean;
+  /** `[sim:callback-delay=N]`: the job's callback goes out N ms after the job is ready. */
+  callback_delay_ms: number;
+  /** `[sim:grain]`: result images as large as photographs. */
+  grain: boolean;
 }
 
 export interface GlobalFaults {
@@ -67,6 +83,9 @@ export function faultsFromPrompt(prompt: string, global: GlobalFaults): Faults {
     only: null,
     drop: 0,
     gone: false,
+    grain: false,
+    callback_drop: false,
+    callback_delay_ms: 0,
   };
   for (const [, name, value] of prompt.matchAll(/\[sim:([a-z-]+)(?:=([\w.]+))?\]/g)) {
     switch (name) {
@@ -93,6 +112,15 @@ export function faultsFromPrompt(prompt: string, global: GlobalFaults): Faults {
         break;
       case 'gone':
         faults.gone = true;
+        break;
+      case 'callback':
+        faults.callback_drop = value === 'drop';
+        break;
+      case 'callback-delay':
+        faults.callback_delay_ms = Number(value ?? 0);
+        break;
+      case 'grain':
+        faults.grain = true;
         break;
       case 'status':
         faults.end_status = value ?? null;

@@ -47,9 +47,10 @@ function seeded(text: string): () => number {
 /**
  * A picture of the prompt: a two-colour gradient seeded by the whole prompt, one disc per word
  * (colour and place seeded by the word, size by its length) and a bar code of the prompt's
- * characters along the bottom. The same prompt always gives the same picture.
+ * characters along the bottom. The same prompt always gives the same picture. With `grain`, every
+ * pixel gets seeded noise, which deflate cannot shrink: the file is as large as a photograph's.
  */
-export function renderPromptImage(prompt: string, width: number, height: number): Buffer {
+export function renderPromptImage(prompt: string, width: number, height: number, grain = false): Buffer {
   const rand = seeded(prompt);
   const colour = () => [rand() * 255, rand() * 255, rand() * 255] as const;
   const [a, b] = [colour(), colour()];
@@ -97,5 +98,9 @@ export function renderPromptImage(prompt: string, width: number, height: number)
       }
     }
   });
+  if (grain) {
+    const noise = seeded(`${prompt}\u0000grain`);
+    for (let i = 0; i < rgb.length; i++) rgb[i] = rgb[i]! ^ ((noise() * 256) & 0x3f);
+  }
   return encodePng(width, height, rgb);
 }

@@ -3,7 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
+import { type DurationMode, jobDuration } from './durations';
 import { DEFAULT_GLOBAL_FAULTS, faultsFromPrompt, type GlobalFaults } from './faults';
+import { createJobs } from './jobs';
+import { createCapacity } from './capacity';
 import { renderPromptImage } from './png';
 import { PROVIDERS } from './providers';
 import type { SimEnv, SimKit } from './types';
@@ -33,6 +36,20 @@ interface HostedFile {
 }
 
 const MAX_RECORDED = 2000;
+const MAX_SUBMITS = 100_000;
+
+/** A provider POST (a submit) and how it was answered; `caller_gone`: the caller had hung up by then. */
+export interface RecordedSubmit {
+  at: string;
+  path: string;
+  /** The first 2000 characters of the body. */
+  body: string;
+  status: number | null;
+  answered_at: string | null;
+  caller_gone: boolean | null;
+  /** Its 2xx answer was cut short by `[sim:garble]`. */
+  garbled: boolean;
+}
 
 const notFound = () => Response.json({ detail: 'Not Found' }, { status: 404 });
 
@@ -42,16 +59,22 @@ const notFound = () => Response.json({ detail: 'Not Found' }, { status: 404 });
  *   GET  /__sim/health            liveness
  *   GET/POST /__sim/faults        read or set the global fault switches (see faults.ts)
  *   GET  /__sim/requests?path=…   the requests received, newest last (for contract tests)
+ *   GET  /__sim/submits?contains=…  provider POSTs with their answers, oldest first (for chaos runs)
  *   POST /__sim/reset             forget requests, counters and faults
  *   GET  /__sim/files/<id>.png    hosted result images (expire like the providers' URLs)
+ *   GET  /__sim/jobs?…            async jobs with their ready time and callback (see jobs.ts)
+ *   GET/POST /__sim/capacity      providers' in-flight limits per account, and counts (see capacity.ts)
  *   /__sim/webhooks/<name>        named webhook receivers (see webhook-receiver.ts)
  */
-export async function startSimulator(options: { port?: number; host?: string } = {}): Promise<Simulator> {
+export async function startSimulator(options: { port?: number; host?: string; durations?: DurationMode } = {}): Promise<Simulator> {
   let global: GlobalFaults = { ...DEFAULT_GLOBAL_FAULTS };
   const counters = new Map<string, number>();
   const recorded: RecordedRequest[] = [];
+  const submits: RecordedSubmit[] = [];
   const files = new Map<string, HostedFile>();
   const imageCache = new Map<string, Buffer>();
+  const jobs = createJobs();
+  const capacity = createCapacity();
   let baseUrl = '';
 
   const kit: SimKit = {
@@ -71,7 +94,7 @@ export async function startSimulator(options: { port?: number; host?: string } =
       const key = `${width}x${height}\u0000${prompt}`;
       let png = imageCache.get(key);
       if (!png) {
-        png = renderPromptImage(prompt, width, height);
+        png = renderPromptImage(prompt, width, height, faultsFromPrompt(prompt, DEFAULT_GLOBAL_FAULTS).grain);
         if (imageCache.size > 64) imageCache.clear();
         imageCache.set(key, png);
       }
@@ -86,6 +109,10 @@ export async function startSimulator(options: { port?: number; host?: string } =
     newId: () => randomUUID(),
     // Unref'd: a hanging job must not keep the process alive once the server is closed.
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()),
+    jobDuration: (model, faults) => jobDuration(options.durations ?? 'instant', model, faults.latency_ms),
+    addJob: (job, faults) => jobs.add(job, faults),
+    jobPolled: (provider, id) => jobs.polled(provider, id),
+    capacity,
   };
 
   const app = new Hono<SimEnv>()
@@ -105,7 +132,35 @@ export async function startSimulator(options: { port?: number; host?: string } =
       }
       await next();
     })
+    // Submits (provider POSTs) with how each was answered, kept apart from `recorded`, which polls
+    // overflow: for chaos runs, which count the jobs a provider accepted twice for one task.
+    // `[sim:garble]` in the body (or `[sim:garble=N]`, the first N times) cuts a 2xx answer in half:
+    // a malformed answer to a request the provider did carry out.
+    .use(async (c, next) => {
+      const path = new URL(c.req.url).pathname;
+      if (c.req.method !== 'POST' || path.startsWith('/__sim/')) return next();
+      const body = (await rawBody(c)).toString('utf8');
+      const submit: RecordedSubmit = { at: new Date().toISOString(), path, body: body.slice(0, 2000), status: null, answered_at: null, caller_gone: null, garbled: false };
+      submits.push(submit);
+      if (submits.length > MAX_SUBMITS) submits.splice(0, submits.length - MAX_SUBMITS);
+      await next();
+      const garble = /\[sim:garble(?:=(\d+))?\]/.exec(body);
+      if (garble && c.res.status < 300) {
+        // Multipart boundaries differ per request: the same request sent again must count as the same.
+        const key = `garble\u0000${path}\u0000${body.replace(/^--.*$/gm, '')}`;
+        const seen = counters.get(key) ?? 0;
+        counters.set(key, seen + 1);
+        if (garble[1] === undefined || seen < Number(garble[1])) {
+          const text = await c.res.text();
+          c.res = new Response(text.slice(0, Math.floor(text.length / 2)), { status: c.res.status, headers: { 'content-type': 'application/json' } });
+          submit.garbled = true;
+        }
+      }
+      Object.assign(submit, { status: c.res.status, answered_at: new Date().toISOString(), caller_gone: c.env.incoming.socket.destroyed });
+    })
     .route('/__sim/webhooks', createWebhookReceiver(kit.baseUrl, kit.sleep))
+    .route('/__sim/jobs', jobs.routes)
+    .route('/__sim/capacity', capacity.routes)
     .all('/__sim/health', () => Response.json({ ok: true }))
     .get('/__sim/faults', () => Response.json(global))
     .post('/__sim/faults', async (c) => {
@@ -116,7 +171,13 @@ export async function startSimulator(options: { port?: number; host?: string } =
       global = { ...DEFAULT_GLOBAL_FAULTS };
       counters.clear();
       recorded.length = 0;
+      submits.length = 0;
+      capacity.reset();
       return Response.json({ ok: true });
+    })
+    .get('/__sim/submits', (c) => {
+      const contains = c.req.query('contains');
+      return Response.json(submits.filter((s) => !contains || s.body.includes(contains)));
     })
     .all('/__sim/requests', (c) => {
       const filter = c.req.query('path');

@@ -1,6 +1,8 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Context, Hono } from 'hono';
 import type { Faults } from './faults';
+import type { SimCapacity } from './capacity';
+import type { SimJob } from './jobs';
 
 /**
  * The simulator's Hono environment. Node's own request stays reachable because recordings must show
@@ -19,6 +21,14 @@ export interface SimKit {
   hostedImage(prompt: string, width: number, height: number, ttlMs: number): string;
   newId(): string;
   sleep(ms: number): Promise<void>;
+  /** How long a new async job of `model` runs (durations.ts): `[sim:slow=N]`, else instant or realistic. */
+  jobDuration(model: string, faults: Faults): number;
+  /** Lists an async job under `/__sim/jobs` and sends its callback when it is ready (jobs.ts). */
+  addJob(job: SimJob, faults: Faults): void;
+  /** Counts a status read of a listed job. */
+  jobPolled(provider: string, id: string): void;
+  /** Providers' in-flight limits per account (capacity.ts): what a submit over the limit is refused for. */
+  capacity: SimCapacity;
 }
 
 /**

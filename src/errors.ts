@@ -15,6 +15,12 @@ const ERROR_CODES = {
   rate_limited: { status: 429, type: 'rate_limit_error' },
   internal_error: { status: 500, type: 'api_error' },
   provider_unavailable: { status: 503, type: 'api_error' },
+  // The OpenAI-compatible routes (`/v1/images/…`) answer in OpenAI's statuses and codes, so its SDKs
+  // raise their own error classes (RateLimitError, BadRequestError, InternalServerError).
+  insufficient_quota: { status: 429, type: 'insufficient_quota' },
+  moderation_blocked: { status: 400, type: 'invalid_request_error' },
+  provider_error: { status: 502, type: 'api_error' },
+  wait_timeout: { status: 504, type: 'api_error' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -18,9 +18,11 @@ import * as zod from 'zod/v4';
 export const z = {
   array: zod.array,
   boolean: zod.boolean,
+  custom: zod.custom,
   discriminatedUnion: zod.discriminatedUnion,
   enum: zod.enum,
   literal: zod.literal,
+  NEVER: zod.NEVER,
   null: zod.null,
   number: zod.number,
   object: zod.object,

@@ -5,5 +5,7 @@ declare namespace Cloudflare {
   interface Env {
     /** Test-only: where the provider simulator listens. */
     SIMULATOR_URL: string;
+    /** Test-only: the per-address rate limit vitest.config.ts gives `ADDRESS_RATE_LIMITER` (per 10 s). */
+    TEST_ADDRESS_LIMIT: string;
   }
 }

@@ -1,3 +1,4 @@
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { forEndpoint } from '../faults';
 import type { SimEnv, SimKit, SimProvider } from '../types';
@@ -18,6 +19,13 @@ import type { SimEnv, SimKit, SimProvider } from '../types';
  * Unknown form fields are rejected so adapter typos show; what Ideogram does with them is unpublished.
  * `[sim:status=NAME]` ends an async generation in a status Ideogram does not publish.
  * Fault keys for `[sim:only=…]`: `ideogram_v3`, `ideogram_v4_sync`, `ideogram_v4_async`.
+ *
+ * An async generation submitted with `?webhook_url=` gets a JSON POST there once it ends, as
+ * developer.ideogram.ai/ideogram-api/webhooks describes it (read 2026-11-26): the body mirrors the
+ * synchronous answer (`generation_id`, `created`, `data`), with the headers
+ * `X-Ideogram-Webhook-{Generation-Id,User-Id,Timestamp,Key-Id,Signature}`, the signature Ed25519 in
+ * lowercase hex. The page's exact signed message was not in our copy: this signs generation id, user
+ * id, timestamp and the body's SHA-256, newline-joined (nothing here or in the Worker verifies it).
  */
 interface Part {
   /** Null for a plain field, the file name for a file. */
@@ -71,6 +79,29 @@ const URL_TTL_MS = 60 * 60_000;
 const HANG_MS = 10 * 60_000;
 
 const generations = new Map<string, Generation>();
+/** The simulated signing key of Ideogram's webhooks. */
+const WEBHOOK_KEY = generateKeyPairSync('ed25519');
+
+/** The callback Ideogram sends when a generation ends. */
+function callbackRequest(generation: Generation, kit: SimKit) {
+  return () => {
+    const answer = JSON.parse(new TextDecoder().decode(pollAnswer(generation, kit))) as Record<string, unknown>;
+    const body = JSON.stringify({ generation_id: generation.id, created: generation.created, data: answer.data ?? [] });
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const user = 'sim_user';
+    const digest = createHash('sha256').update(body).digest('hex');
+    const signature = sign(null, Buffer.from([generation.id, user, timestamp, digest].join('\n')), WEBHOOK_KEY.privateKey).toString('hex');
+    const headers = {
+      'content-type': 'application/json',
+      'x-ideogram-webhook-generation-id': generation.id,
+      'x-ideogram-webhook-user-id': user,
+      'x-ideogram-webhook-timestamp': timestamp,
+      'x-ideogram-webhook-key-id': 'sim-key-1',
+      'x-ideogram-webhook-signature': signature,
+    };
+    return { headers, body };
+  };
+}
 
 const problem = (
   status: number,
@@ -191,8 +222,15 @@ async function generate(c: Context, kit: SimKit, endpoint: Endpoint): Promise<Re
   const prompt = text(form, v3 ? 'prompt' : 'text_prompt') ?? text(form, 'json_prompt')!;
   const faults = forEndpoint(kit.faults(endpoint, prompt), endpoint);
   const async = endpoint === 'ideogram_v4_async';
+  // Ideogram's limit on images in progress per organisation (simulator/capacity.ts): n images take n places.
+  const place = kit.capacity.admit('ideogram', kit.capacity.account(c.req.header('api-key') ?? '', prompt), checked.count);
+  if (!place.ok) {
+    return Response.json({ error: 'Too many images in progress.', reject_reason: 'inflight_limit', max_inflight_requests: place.limit }, { status: 429 });
+  }
   if (faults.hang && !async) await kit.sleep(HANG_MS);
   if (faults.latency_ms > 0 && !async) await kit.sleep(faults.latency_ms);
+  // A synchronous request's images are in progress until it is answered; an async generation's until it is ready (below).
+  place.endsAt(Date.now());
   if (faults.no_credit) return problem(402, 'Payment Required', 'Insufficient API credits.');
   if (faults.fail_http) return failure(faults.http_status!);
   if (faults.moderate) return Response.json({ error: 'Prompt or provided image failed the safety checks' }, { status: 422 });
@@ -204,7 +242,7 @@ async function generate(c: Context, kit: SimKit, endpoint: Endpoint): Promise<Re
   const generation: Generation = {
     id: kit.newId().replaceAll('-', ''),
     created: new Date().toISOString(),
-    ready_at: Date.now() + faults.latency_ms,
+    ready_at: Date.now() + kit.jobDuration('ideogram-v4-async', faults),
     outcome: faults.end_status
       ? { status: faults.end_status }
       : faults.hang
@@ -219,18 +257,30 @@ async function generate(c: Context, kit: SimKit, endpoint: Endpoint): Promise<Re
   };
   generations.set(generation.id, generation);
   if (generations.size > 50_000) generations.delete(generations.keys().next().value!);
+  const hook = c.req.query('webhook_url');
+  const callback = hook ? { url: hook, request: callbackRequest(generation, kit) } : undefined;
+  const ready_at = generation.outcome === 'hang' ? null : generation.ready_at;
+  place.endsAt(ready_at);
+  kit.addJob({ provider: 'ideogram', id: generation.id, model: 'ideogram-v4-async', prompt, created_at: Date.now(), ready_at, callback }, faults);
   return Response.json({ generation_id: generation.id });
 }
 
 function pollGeneration(id: string, kit: SimKit): Response {
+  kit.jobPolled('ideogram', id);
   const generation = generations.get(id);
   if (!generation) return problem(404, 'Not Found', `Generation ${id} not found.`);
+  return new Response(pollAnswer(generation, kit), { headers: { 'content-type': 'application/json' } });
+}
+
+/** The poll answer for a generation as it stands now, as JSON bytes. */
+function pollAnswer(generation: Generation, kit: SimKit): Uint8Array {
+  const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
   const head = { generation_id: generation.id, created: generation.created };
-  if (generation.outcome === 'hang' || Date.now() < generation.ready_at) return Response.json({ ...head, status: 'pending' });
-  if (generation.outcome === 'failed') return Response.json({ ...head, status: 'failed' });
-  if (typeof generation.outcome === 'object') return Response.json({ ...head, status: generation.outcome.status });
+  if (generation.outcome === 'hang' || Date.now() < generation.ready_at) return json({ ...head, status: 'pending' });
+  if (generation.outcome === 'failed') return json({ ...head, status: 'failed' });
+  if (typeof generation.outcome === 'object') return json({ ...head, status: generation.outcome.status });
   generation.data ??= images(kit, generation.prompt, generation.resolution, 1, generation.outcome === 'completed', false);
-  return Response.json({ ...head, status: 'completed', response_type: 'url', data: generation.data });
+  return json({ ...head, status: 'completed', response_type: 'url', data: generation.data });
 }
 
 const keyed: MiddlewareHandler<SimEnv> = async (c, next) => {

@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { forEndpoint } from '../faults';
 import type { SimEnv, SimKit, SimProvider } from '../types';
@@ -14,6 +15,12 @@ import { jsonBody } from '../types';
  * (`additionalProperties: false`). Simulated where WaveSpeed publishes nothing: the error envelope,
  * the out-of-credit answer (400 "Insufficient balance"), a refused prompt (a failed prediction whose
  * error says so), and Kling's pixel sizes per ratio and resolution.
+ *
+ * A submit with `?webhook=<url>` gets a POST there when the prediction ends: the prediction (with
+ * its `input`) as the body, signed as WaveSpeed documents (wavespeed.ai/docs/how-to-use-webhooks and
+ * docs-api/verifying_webhook, read 2026-11-26): `webhook-id`, `webhook-timestamp` (unix seconds) and
+ * `webhook-signature: v3,<hex HMAC-SHA256 of "id.timestamp.body">`, keyed with the account's secret
+ * without its `whsec_` prefix (`GET /api/v3/webhook/secret` shows it).
  */
 type Outcome = 'ready' | 'error' | 'request_moderated' | 'output_moderated' | 'hang' | { status: string };
 
@@ -36,6 +43,8 @@ type ModelSpec = (input: Input) => string | { width: number; height: number; cou
 
 const OUTPUT_TTL_MS = 7 * 24 * 3600 * 1000;
 const predictions = new Map<string, Prediction>();
+/** The simulated account's webhook signing secret. */
+const WEBHOOK_SECRET = `whsec_${randomBytes(24).toString('hex')}`;
 
 const COGVIEW_4_SIZES = new Set(['1024*1024', '768*1344', '864*1152', '1344*768', '1152*864', '1440*720', '720*1440']);
 const KLING_RATIOS = ['16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3', '21:9', 'auto'];
@@ -180,7 +189,20 @@ function view(p: Prediction, kit: SimKit, now: number): Record<string, unknown> 
   }
 }
 
+/** The callback WaveSpeed sends when a prediction ends, signed with the account's secret. */
+function callbackRequest(p: Prediction, input: Input, kit: SimKit) {
+  return () => {
+    const body = JSON.stringify({ ...view(p, kit, Date.now()), input });
+    const id = `msg_${p.id}`;
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = createHmac('sha256', WEBHOOK_SECRET.slice('whsec_'.length)).update(`${id}.${timestamp}.${body}`).digest('hex');
+    const headers = { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v3,${signature}` };
+    return { headers, body };
+  };
+}
+
 function poll(id: string, kit: SimKit): Response {
+  kit.jobPolled('wavespeed', id);
   const prediction = predictions.get(id);
   if (!prediction) return failure(404, 'prediction not found');
   return Response.json({ code: 200, message: 'success', data: view(prediction, kit, Date.now()) });
@@ -209,7 +231,7 @@ async function submit(c: Context, model: string, kit: SimKit): Promise<Response>
     prompt,
     ...checked,
     created_at: new Date(now).toISOString(),
-    ready_at: now + faults.latency_ms,
+    ready_at: now + kit.jobDuration(model, faults),
     outcome: faults.end_status
       ? { status: faults.end_status }
       : faults.hang
@@ -224,6 +246,10 @@ async function submit(c: Context, model: string, kit: SimKit): Promise<Response>
   };
   predictions.set(id, prediction);
   if (predictions.size > 50_000) predictions.delete(predictions.keys().next().value!);
+  const hook = c.req.query('webhook');
+  const callback = hook ? { url: hook, request: callbackRequest(prediction, input, kit) } : undefined;
+  const ready_at = prediction.outcome === 'hang' ? null : prediction.ready_at;
+  kit.addJob({ provider: 'wavespeed', id, model, prompt, created_at: now, ready_at, callback }, faults);
   return Response.json({ code: 200, message: 'success', data: { ...basics(prediction, kit), status: 'created' } });
 }
 
@@ -236,6 +262,7 @@ export const wavespeed: SimProvider = (kit) =>
       if (!/^Bearer \S+$/.test(c.req.header('authorization') ?? '')) return failure(401, 'Unauthorized: invalid authentication');
       await next();
     })
+    .get('/api/v3/webhook/secret', () => Response.json({ code: 200, message: 'success', data: { secret: WEBHOOK_SECRET } }))
     .get('/api/v3/predictions/:id/result', (c) => poll(c.req.param('id'), kit))
     .get('/api/v3/predictions/:id', (c) => poll(c.req.param('id'), kit))
     .post(API, (c) => submit(c, c.req.param('rest'), kit))

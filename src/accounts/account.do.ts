@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { config } from '../config';
 import type { Env } from '../env';
+import { log } from '../log';
 import type { TaskStatus } from '../tasks/task.schema';
 import {
   acceptedAnswer,
@@ -43,11 +44,18 @@ import {
   type TaskIndexQuery,
 } from './task-index';
 import { createWebhookSecretTable, readWebhookSecrets, rotateWebhookSecret, type WebhookSecrets } from './webhook-secrets';
+import { type AccountLimits, createRateLimitTable, type RateDecision, RequestLimiter } from './rate-limit';
 
 /** How long after its task's deadline a reservation may still be open: the time to settle it. */
 export const SETTLE_GRACE_MS = 60_000;
-/** An open reservation this old with no live task behind it is returned by the sweep. */
-export const STALE_RESERVATION_MS = 15 * 60_000;
+/**
+ * An open reservation this old with no live task behind it is returned by the sweep. A task object
+ * exists milliseconds after its reservation unless the Worker died in between (the chaos run's
+ * kills find such gaps), so after two minutes a missing task never comes: its credits go back then,
+ * not after the task's deadline. Running tasks' reservations are only asked about, every
+ * `RETRY_INTERVAL_MS`, until they settle.
+ */
+export const STALE_RESERVATION_MS = 2 * 60_000;
 /** How soon the alarm tries again work that is due but could not be done (a task that is still running or unreachable). */
 const RETRY_INTERVAL_MS = 5 * 60_000;
 
@@ -64,8 +72,9 @@ export interface ReservedTask {
 
 /**
  * One object per account, in the object's SQLite: the balance and its ledger (ledger.ts), the
- * idempotency keys of task creation (idempotency.ts) and the task index (task-index.ts). This class
- * is the RPC surface and the transactions; the SQL lives in those modules.
+ * idempotency keys of task creation (idempotency.ts), the task index (task-index.ts) and the request
+ * rate limit (rate-limit.ts). This class is the RPC surface and the transactions; the SQL lives in
+ * those modules.
  *
  * One alarm serves all timed work: the sweep of stale reservations, entries of idempotency keys a
  * crash left in flight, and the pruning of old keys. It is set for the earliest of them (`#armBy`
@@ -75,6 +84,7 @@ export class AccountDO extends DurableObject<Env> {
   #sql: SqlStorage;
   /** The alarm time as this instance last saw it: undefined when unknown, null when none is set. */
   #alarmAt: number | null | undefined;
+  #requestLimiter: RequestLimiter | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -83,6 +93,26 @@ export class AccountDO extends DurableObject<Env> {
     createWebhookSecretTable(this.#sql);
     createIdempotencyTable(this.#sql);
     createTaskIndexTable(this.#sql);
+    createRateLimitTable(this.#sql);
+  }
+
+  get #requests(): RequestLimiter {
+    return (this.#requestLimiter ??= new RequestLimiter(this.#sql, config(this.env).requestsPerMinute));
+  }
+
+  /** Counts one customer request against the account's rate limit (rate-limit.ts): allowed or not, and what is left. */
+  takeRequest(): RateDecision {
+    return this.#requests.take(Date.now());
+  }
+
+  /** The account's rate limit: the one the BFF set, or the deployment's default. */
+  requestLimits(): AccountLimits {
+    return this.#requests.limits();
+  }
+
+  /** Sets the account's rate limit; it applies from the next request on. */
+  setRequestLimits(requestsPerMinute: number): AccountLimits {
+    return this.#requests.set(requestsPerMinute, Date.now());
   }
 
   /** Adds credits once per `reference`; a repeat answers with the balance the first call produced. */
@@ -218,7 +248,7 @@ export class AccountDO extends DurableObject<Env> {
         else this.abandonCreation(taskId);
       } catch (err) {
         // One unreachable task must not stop the sweep of the others; it is asked again next time.
-        console.error(JSON.stringify({ level: 'error', task_id: taskId, sweep: String(err) }));
+        log.error('reservation_sweep_failed', { task_id: taskId }, err);
       }
     }
   }
@@ -243,7 +273,7 @@ export class AccountDO extends DurableObject<Env> {
         const answer = acceptedAnswer(task);
         this.completeIdempotency(key, task_id, { status: answer.status, body: JSON.stringify(answer.body) });
       } catch (err) {
-        console.error(JSON.stringify({ level: 'error', task_id, idempotency: String(err) }));
+        log.error('idempotency_settle_failed', { task_id }, err);
       }
     }
   }

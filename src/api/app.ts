@@ -7,6 +7,7 @@ import { requestId as honoRequestId } from 'hono/request-id';
 import type { AppEnv } from '../env';
 import { randomBase62 } from '../ids';
 import { ApiError, validationError } from '../errors';
+import { log } from '../log';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -159,8 +160,11 @@ export function installErrorHandling(app: OpenAPIHono<AppEnv>): void {
     const id = c.get('requestId') ?? `req_${randomBase62(20)}`;
     let error = err instanceof ApiError ? err : err instanceof HTTPException ? fromHttpException(err) : null;
     if (!error) {
-      console.error(JSON.stringify({ level: 'error', request_id: id, error: String(err), stack: (err as Error).stack }));
+      log.error('unhandled_error', { request_id: id }, err);
       error = new ApiError('internal_error', 'An unexpected error occurred.');
+    } else if (error.status >= 500) {
+      // Ours, not the client's: the cause (never sent) is what explains it.
+      log.error('server_error', { request_id: id, code: error.code }, error);
     }
     for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
     c.header('x-request-id', id);

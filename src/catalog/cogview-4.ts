@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { wavespeedAdapter, wavespeedSize, type WavespeedJob } from '../providers/wavespeed.adapter';
 import { callbackUrlField, oneOf, promptField } from './fields';
 import { backendNode, defineModel } from './types';
+import { sizesByRatio } from './output-sizes';
 
 export const COGVIEW_4_ASPECT_RATIOS = ['1:1', '16:9', '9:16', '4:3', '3:4', '2:1', '1:2'] as const;
 type AspectRatio = (typeof COGVIEW_4_ASPECT_RATIOS)[number];
@@ -57,5 +58,6 @@ export const cogview4 = defineModel({
   output_kind: 'image',
   schema,
   prices: [{ when: {}, credits: 4 }],
+  output_sizes: sizesByRatio(COGVIEW_4_SIZES),
   nodes: [backendNode('node48', wavespeedAdapter, toWavespeedJob)],
 });

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { bflAdapter, bflInputImageFields, type BflJob } from '../providers/bfl.adapter';
 import { backendNode, defineModel } from './types';
+import { sizesByRatio } from './output-sizes';
 import { callbackUrlField, inputUrlsField, oneOf, promptField } from './fields';
 
 export const FLUX_2_ASPECT_RATIOS = ['1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '4:5', '5:4', '21:9'] as const;
@@ -84,5 +85,6 @@ export const flux2 = defineModel({
     { when: { type: 'flex', resolution: '1K' }, credits: 14 },
     { when: { type: 'flex', resolution: '2K' }, credits: 24 },
   ],
+  output_sizes: [...sizesByRatio(FLUX_2_SIZES['1K'], { resolution: '1K' }), ...sizesByRatio(FLUX_2_SIZES['2K'], { resolution: '2K' })],
   nodes: [backendNode('node41', bflAdapter, toBflJob)],
 });

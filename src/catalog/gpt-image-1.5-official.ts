@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { openaiAdapter, openAIImageRefs, type OpenAIImageJob } from '../providers/openai.adapter';
 import { callbackUrlField, imageCountField, inputUrlsField, oneOf, promptField } from './fields';
 import { backendNode, defineModel } from './types';
+import { sizesByName } from './output-sizes';
 
 /** The sizes GPT Image models render; `auto` lets the model pick from the prompt (or first image). */
 export const GPT_IMAGE_SIZES = ['auto', '1024x1024', '1536x1024', '1024x1536'] as const;
@@ -48,5 +49,6 @@ export const gptImage15Official = defineModel({
   schema,
   prices: [{ when: {}, credits: 10 }],
   count_field: 'n',
+  output_sizes: sizesByName('size', GPT_IMAGE_SIZES),
   nodes: [backendNode('node42', openaiAdapter, toOpenAIJob)],
 });

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { xaiAdapter, type XaiJob } from '../providers/xai.adapter';
 import { callbackUrlField, imageCountField, oneOf, promptField } from './fields';
 import { backendNode, defineModel } from './types';
+import { nominalSizes } from './output-sizes';
 
 export const GROK_IMAGINE_ASPECT_RATIOS = [
   '1:1', '3:4', '4:3', '9:16', '16:9', '2:3', '3:2', '9:19.5', '19.5:9', '9:20', '20:9', '1:2', '2:1', 'auto',
@@ -48,5 +49,7 @@ export const grokImagine = defineModel({
   schema,
   prices: [{ when: {}, credits: 5 }],
   count_field: 'n',
+  // xAI publishes the ratios and 1k/2k, not their pixels.
+  output_sizes: nominalSizes(GROK_IMAGINE_ASPECT_RATIOS, { '1K': 1024, '2K': 2048 }),
   nodes: [backendNode('node31', xaiAdapter, toXaiJob)],
 });

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { wavespeedAdapter, wavespeedSize, type WavespeedJob } from '../providers/wavespeed.adapter';
 import { callbackUrlField, inputUrlsField, oneOf, promptField } from './fields';
 import { backendNode, defineModel } from './types';
+import { sizesByRatio } from './output-sizes';
 
 export const HUNYUAN_IMAGE_3_ASPECT_RATIOS = ['1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'] as const;
 type AspectRatio = (typeof HUNYUAN_IMAGE_3_ASPECT_RATIOS)[number];
@@ -67,5 +68,6 @@ export const hunyuanImage3 = defineModel({
   output_kind: 'image',
   schema,
   prices: [{ when: {}, credits: 25 }],
+  output_sizes: sizesByRatio(HUNYUAN_IMAGE_3_SIZES),
   nodes: [backendNode('node68', wavespeedAdapter, toWavespeedJob)],
 });

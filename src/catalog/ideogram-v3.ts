@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { ideogramAdapter, type IdeogramJob } from '../providers/ideogram.adapter';
 import { callbackUrlField, imageCountField, inputUrlsField, intInRange, oneOf, promptField } from './fields';
 import { backendNode, defineModel } from './types';
+import { nominalSizes } from './output-sizes';
 
 /** Ideogram 3.0's aspect ratios, written the catalog's way; Ideogram spells them `16x9`. */
 export const IDEOGRAM_V3_ASPECT_RATIOS = [
@@ -78,5 +79,7 @@ export const ideogramV3 = defineModel({
   schema,
   prices: [{ when: {}, credits: 8 }],
   count_field: 'n',
+  // About one megapixel at every ratio, as Ideogram 3.0 renders; its exact pixels are not in the API.
+  output_sizes: nominalSizes(IDEOGRAM_V3_ASPECT_RATIOS, 1024),
   nodes: [backendNode('node63', ideogramAdapter, toIdeogramJob)],
 });

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { ideogramAdapter, ideogramAsyncAdapter, type IdeogramAsyncJob, type IdeogramJob } from '../providers/ideogram.adapter';
 import { callbackUrlField, oneOf, promptField } from './fields';
 import { backendNode, defineModel } from './types';
+import { sizesByRatio } from './output-sizes';
 
 /**
  * Ideogram 4.0 renders the 2K resolutions of its reference, one per aspect ratio; the ratio names
@@ -74,6 +75,9 @@ export const ideogramV4 = defineModel({
   output_kind: 'image',
   schema,
   prices: [{ when: {}, credits: 12 }],
+  output_sizes: sizesByRatio(
+    Object.fromEntries(ASPECT_RATIOS.map((r) => [r, IDEOGRAM_V4_RESOLUTIONS[r].split('x').map(Number) as [number, number]])),
+  ),
   nodes: [
     // node63 answers synchronously; node30 queues the job and is polled, a separate path at Ideogram.
     backendNode('node63', ideogramAdapter, toSyncJob),

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { imagenAdapter, type ImagenJob } from '../providers/imagen.adapter';
 import { callbackUrlField, imageCountField, oneOf, promptField } from './fields';
 import { backendNode, defineModel } from './types';
+import { nominalSizes } from './output-sizes';
 
 /** The aspect ratios Imagen 4 renders (3:2 and others are rejected by the API). */
 export const IMAGEN_4_ASPECT_RATIOS = ['1:1', '3:4', '4:3', '9:16', '16:9'] as const;
@@ -56,5 +57,6 @@ export const imagen4 = defineModel({
   schema,
   prices: [{ when: {}, credits: 8 }],
   count_field: 'n',
+  output_sizes: nominalSizes(IMAGEN_4_ASPECT_RATIOS, { '1K': 1024, '2K': 2048 }),
   nodes: [backendNode('node47', imagenAdapter, toImagenJob)],
 });

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { wavespeedAdapter, type WavespeedJob } from '../providers/wavespeed.adapter';
 import { callbackUrlField, imageCountField, inputUrlsField, oneOf, promptField } from './fields';
 import { backendNode, defineModel } from './types';
+import { nominalSizes } from './output-sizes';
 
 export const KLING_IMAGE_O1_ASPECT_RATIOS = ['1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', 'auto'] as const;
 
@@ -46,5 +47,7 @@ export const klingImageO1 = defineModel({
   schema,
   prices: [{ when: {}, credits: 6 }],
   count_field: 'n',
+  // WaveSpeed publishes the ratios and 1k/2k, not their pixels.
+  output_sizes: nominalSizes(KLING_IMAGE_O1_ASPECT_RATIOS, { '1K': 1024, '2K': 2048 }),
   nodes: [backendNode('node49', wavespeedAdapter, toWavespeedJob)],
 });

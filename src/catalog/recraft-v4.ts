@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { recraftAdapter, recraftSize, type RecraftJob } from '../providers/recraft.adapter';
 import { callbackUrlField, imageCountField, oneOf, promptField } from './fields';
 import { backendNode, defineModel } from './types';
+import { sizesByRatio } from './output-sizes';
 
 export const RECRAFT_V4_ASPECT_RATIOS = [
   '1:1', '2:1', '1:2', '3:2', '2:3', '4:3', '3:4', '5:4', '4:5', '6:10', '14:10', '10:14', '16:9', '9:16',
@@ -57,5 +58,6 @@ export const recraftV4 = defineModel({
   schema,
   prices: [{ when: {}, credits: 10 }],
   count_field: 'n',
+  output_sizes: sizesByRatio(RECRAFT_V4_SIZES),
   nodes: [backendNode('node78', recraftAdapter, toRecraftJob)],
 });

@@ -45,6 +45,13 @@ export interface PriceRow {
   credits: number;
 }
 
+/** One output size a model renders, and the values of its request fields that ask for it. */
+export interface OutputSize {
+  fields: Readonly<Record<string, string>>;
+  width: number;
+  height: number;
+}
+
 export interface ModelEntry<Schema extends z.ZodObject = z.ZodObject> {
   id: string;
   display_name: string;
@@ -62,6 +69,12 @@ export interface ModelEntry<Schema extends z.ZodObject = z.ZodObject> {
    * prices are per image, so the task costs the price row times this count.
    */
   count_field?: string;
+  /**
+   * Every size the model renders, with the field values (`aspect_ratio`, `resolution`, `size`) that
+   * select it: the provider's pixels where it publishes them, else the nominal ones. Callers that ask
+   * by pixels (`size: "1536x1024"` on the OpenAI-compatible routes) are mapped onto these fields.
+   */
+  output_sizes?: readonly OutputSize[];
   /** Tried in order; a node failing with a retryable error hands the task to the next. */
   nodes: BackendNode<z.infer<Schema>>[];
 }

@@ -1,3 +1,6 @@
+/** Refuse result images larger than this; no model here produces anything close. */
+export const MAX_IMAGE_BYTES = 40 * 1024 * 1024;
+
 export interface ImageInfo {
   content_type: 'image/png' | 'image/jpeg' | 'image/webp';
   width: number;

@@ -1,3 +1,4 @@
+import { log } from '../log';
 import { TimeoutError } from './timeout';
 
 /**
@@ -8,6 +9,6 @@ import { TimeoutError } from './timeout';
  */
 export function describeNetworkFailure(err: unknown, context: Record<string, unknown>): string {
   if (err instanceof TimeoutError) return err.message;
-  console.error(JSON.stringify({ level: 'error', ...context, error: String(err) }));
+  log.error(typeof context.event === 'string' ? context.event : 'network_failure', context, err);
   return 'network error';
 }

@@ -1,10 +1,8 @@
 import type { Env } from '../env';
+import type { ProviderImage, SpooledImage } from '../providers/types';
 import { describeNetworkFailure } from './network-failure';
 import { withTimeout } from './timeout';
-import { imageInfo } from './image-info';
-
-/** One result image as a provider hands it over: a (usually expiring) URL, or inline bytes. */
-export type ResultImage = { url: string } | { base64: string; content_type?: string };
+import { imageInfo, MAX_IMAGE_BYTES } from './image-info';
 
 /** What was stored: the image as the task view shows it. */
 export interface StoredImage {
@@ -24,19 +22,8 @@ export class ResultUnavailableError extends Error {
   override name = 'ResultUnavailableError';
 }
 
-/** Refuse result images larger than this; no model here produces anything close. */
-const MAX_IMAGE_BYTES = 40 * 1024 * 1024;
-
 export function fileUrl(publicBaseUrl: string, fileId: string): string {
   return `${publicBaseUrl.replace(/\/$/, '')}/api/v1/files/${fileId}`;
-}
-
-function decodeBase64(data: string): Uint8Array {
-  const clean = data.replace(/^data:[^,]*,/, '');
-  const binary = atob(clean);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }
 
 /** The whole download, body included, is bounded: a stalled body must not hold the task's alarm. */
@@ -66,21 +53,57 @@ async function download(url: string): Promise<Uint8Array> {
 
 /**
  * Copies one provider result into R2 under `fileId` (chosen and saved by the task beforehand, so a
- * re-run overwrites the same object instead of leaving an orphan) and describes what was stored.
+ * re-run overwrites the same object instead of leaving an orphan) and describes what was stored. An
+ * inline image was stored while the provider's answer was read; only its description is left to give.
  */
 export async function storeResultImage(
   env: Env,
-  image: ResultImage,
+  image: ProviderImage,
   fileId: string,
   publicBaseUrl: string,
   taskId: string,
 ): Promise<StoredImage> {
-  const bytes = 'url' in image ? await download(image.url) : decodeBase64(image.base64);
-  const info = imageInfo(bytes);
+  if ('spooled' in image) {
+    const { file_id, width, height, content_type } = image.spooled;
+    return { url: fileUrl(publicBaseUrl, file_id), width, height, content_type };
+  }
+  const { width, height, content_type } = await putImage(env, [await download(image.url)], fileId, taskId);
+  return { url: fileUrl(publicBaseUrl, fileId), width, height, content_type };
+}
+
+/** Stores an inline result image (its bytes in consecutive parts) under a new `fileId`, as the provider's answer is read. */
+export async function spoolResultImage(env: Env, parts: Uint8Array[], fileId: string, taskId: string): Promise<SpooledImage> {
+  return { file_id: fileId, ...(await putImage(env, parts, fileId, taskId)) };
+}
+
+const joined = (parts: Uint8Array[]): Uint8Array => {
+  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  parts.reduce((at, part) => (bytes.set(part, at), at + part.byteLength), 0);
+  return bytes;
+};
+
+/**
+ * Puts the parts to R2 as one object without joining them first (which would hold the image twice):
+ * a stream of known length, which R2 needs to take a stream.
+ */
+async function putImage(env: Env, parts: Uint8Array[], fileId: string, taskId: string): Promise<Omit<SpooledImage, 'file_id'>> {
+  // The first part (256 KiB of a decoded image) holds the header, unless a JPEG carries a huge prefix.
+  const info = imageInfo(parts[0] ?? new Uint8Array(0)) ?? (parts.length > 1 ? imageInfo(joined(parts)) : null);
   if (!info) throw new ResultUnavailableError('provider returned a result that is not a PNG, JPEG or WebP image');
-  await env.IMAGES.put(fileId, bytes, {
+  const options: R2PutOptions = {
     httpMetadata: { contentType: info.content_type, cacheControl: 'public, max-age=31536000, immutable' },
     customMetadata: { task_id: taskId, width: String(info.width), height: String(info.height) },
-  });
-  return { url: fileUrl(publicBaseUrl, fileId), width: info.width, height: info.height, content_type: info.content_type };
+  };
+  if (parts.length === 1) {
+    await env.IMAGES.put(fileId, parts[0]!, options);
+    return info;
+  }
+  const stream = new FixedLengthStream(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  const writer = stream.writable.getWriter();
+  const writing = (async () => {
+    for (const part of parts) await writer.write(part);
+    await writer.close();
+  })();
+  await Promise.all([env.IMAGES.put(fileId, stream.readable, options), writing]);
+  return info;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { InputImage } from './http';
-import type { FinalStep, Json, ProviderInfo } from './types';
+import type { FinalStep, Json, ProviderImage, ProviderInfo } from './types';
 
 /**
  * What an adapter declares: who the provider is, how to build each request, and a zod schema for
@@ -31,6 +31,10 @@ export interface RequestContext {
    * uploads instead of URLs; a string says why the image is unusable.
    */
   inputImage(url: string, maxBytes: number): Promise<InputImage | string>;
+  /** The result image an `inlineImages` string of the answer was stored as. */
+  inline(value: string): ProviderImage;
+  /** A submit's callback URL, when the task wants one: adapters whose provider offers callbacks pass it on. */
+  callbackUrl?: string;
 }
 
 /**
@@ -41,6 +45,11 @@ export interface Exchange<In, Answer extends z.ZodType, Out> {
   /** The request, or a final failure found before calling (an unusable reference image). */
   request(input: In, context: RequestContext): ProviderRequest | FinalStep | Promise<ProviderRequest | FinalStep>;
   answer: Answer;
+  /**
+   * Keys whose string values in the answer are base64 images. They are decoded and stored while the
+   * answer streams in, and `answer` sees a short stand-in that `context.inline` turns into the image.
+   */
+  inlineImages?: readonly string[];
   read(answer: z.output<Answer>, input: In, context: RequestContext): Out;
 }
 
@@ -187,6 +196,12 @@ export interface ProviderLimits {
   readonly replaySubmitAfter5xx?: Sourced<boolean>;
   /** Limits the provider does not publish, named so nobody mistakes them for unlimited. */
   readonly unpublished?: readonly string[];
+  /**
+   * Submit slots our capacity object grants this provider account by default (src/capacity/; the
+   * `PROVIDER_CAPACITY` variable overrides it): the published concurrency, else a figure derived
+   * from a published per-minute limit, else our own conservative guess. The source says which.
+   */
+  readonly slots?: Sourced<number>;
 }
 
 /** The provider's callbacks, when it offers any. */

@@ -83,6 +83,10 @@ const facts: ProviderFacts = {
   endpoints: ['POST /v1/flux-2-pro', 'POST /v1/flux-2-flex', 'GET /v1/get_result'],
   limits: {
     concurrentJobs: { value: 24, source: 'black-forest-labs/skills@c76d7245 rate-limiting.md (6 for kontext-max); help.bfl.ai: 429 means the active-task limit' },
+    slots: {
+      value: 24,
+      source: 'concurrentJobs (read 2026-11-26): 24 active tasks per key for FLUX.2 [pro] and [flex]; the 6 is kontext-max only, which no model here uses',
+    },
     referenceImages: { value: 8, source: 'OpenAPI fields input_image … input_image_8; blackforest@fef56d5c _catalog.py' },
     resultUrlLifetimeSeconds: { value: 600, source: 'docs.bfl.ai/integration_guidelines; blackforest@fef56d5c types/responses/responses.py' },
     replaySubmitAfter5xx: { value: false, source: 'blackforest@fef56d5c _transport.py retries 5xx for GET only: a POST may already be billed' },
@@ -91,10 +95,11 @@ const facts: ProviderFacts = {
   webhooks: {
     value: {
       supported: true,
-      how: 'webhook_url and webhook_secret in the submit body',
+      // We send webhook_url alone: the token in our URL is the capability, and the callback only a hint to poll.
+      how: 'webhook_url (1–2083 characters) and optionally webhook_secret in the submit body; the finished task is POSTed there',
       verification: 'the secret echoed in X-Webhook-Secret (SDK _webhooks.py); an HMAC X-BFL-Signature per the skills doc conflicts with it',
     },
-    source: 'OpenAPI submit fields; blackforest@fef56d5c _webhooks.py',
+    source: 'OpenAPI submit fields; blackforest@fef56d5c src/bfl/_webhooks.py (both read 2026-11-26)',
   },
   unconfirmed: [],
 };
@@ -106,7 +111,7 @@ export const bflAdapter = defineAsyncAdapter({
   auth: (key) => ({ 'x-key': key }),
   handle: Handle,
   submit: {
-    request: (job: BflJob) => ({ url: `/v1/${job.endpoint}`, json: job.body }),
+    request: (job: BflJob, { callbackUrl }) => ({ url: `/v1/${job.endpoint}`, json: callbackUrl ? { ...job.body, webhook_url: callbackUrl } : job.body }),
     answer: Handle,
     // Checked here as well as before each poll: a bad host fails the submit, where a retry can move on.
     read: ({ id, polling_url }, _job, { base }) => ({ state: 'pending', handle: { id, polling_url: trustedPollingUrl(polling_url, base) } }),

@@ -12,8 +12,10 @@ import {
   type ProviderAdapter,
   type RequestContext,
 } from './adapter';
+import { MAX_IMAGE_BYTES } from '../outbound/image-info';
 import { fetchInputImage, providerFetch, retryAfterMs } from './http';
-import { type FinalStep, type Json, type ProviderCall, ProviderRetryableError, type ProviderStep } from './types';
+import { placeholder, readInlineImages } from './inline-images';
+import { type FinalStep, type Json, type ProviderCall, ProviderRetryableError, type ProviderStep, type SpooledImage } from './types';
 
 /**
  * Runs adapter declarations: builds the request, calls the provider, parses its answer with the
@@ -48,9 +50,17 @@ async function exchange<In>(
 ): Promise<ProviderStep> {
   const { id, baseUrlVar, secret } = adapter.provider;
   const base = new URL(call.env[baseUrlVar]);
+  const spooled: SpooledImage[] = [];
   const context: RequestContext = {
     base,
+    callbackUrl: call.callbackUrl,
     inputImage: (url, maxBytes) => fetchInputImage(call.fetch, url, maxBytes, undefined, outboundUrlOptions(call.env)),
+    inline: (value) => {
+      const image = spooled.find((_, n) => placeholder(n) === value);
+      // The answer's schema saw the stand-in; anything else there was not an image string.
+      if (!image) throw new ProviderRetryableError(`${id} answered an inline image that could not be read`);
+      return { spooled: image };
+    },
   };
   const request = await spec.request(input, context);
   if ('state' in request) return request;
@@ -64,18 +74,25 @@ async function exchange<In>(
     adapter.timeoutMs,
   );
   if (!response.ok) return failedAnswer(id, adapter.errors, response, phase);
-  return spec.read(await answerOf(id, response, spec.answer), input, context);
+  let json: unknown;
+  if (spec.inlineImages && response.body) {
+    const reading = await readInlineImages(id, response.body, spec.inlineImages, MAX_IMAGE_BYTES, (parts) => call.spool(parts));
+    spooled.push(...reading.spooled);
+    json = reading.json;
+  } else {
+    json = parseJson(await response.text());
+  }
+  return spec.read(answerOf(id, response.status, json, spec.answer), input, context);
 }
 
 /** A 2xx answer parsed with its schema; anything else is malformed, worth a retry. */
-async function answerOf<Answer extends z.ZodType>(provider: string, response: Response, schema: Answer): Promise<z.output<Answer>> {
-  const json = parseJson(await response.text());
-  if (json === undefined) throw new ProviderRetryableError(`${provider} answered ${response.status} with a non-JSON body`);
+function answerOf<Answer extends z.ZodType>(provider: string, status: number, json: unknown, schema: Answer): z.output<Answer> {
+  if (json === undefined) throw new ProviderRetryableError(`${provider} answered ${status} with a non-JSON body`);
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'no detail';
-    throw new ProviderRetryableError(`${provider} answered ${response.status} with an unexpected body (${where})`);
+    throw new ProviderRetryableError(`${provider} answered ${status} with an unexpected body (${where})`);
   }
   return parsed.data;
 }

@@ -47,8 +47,16 @@ const facts: ProviderFacts = {
   ],
   limits: {
     imagesPerRequest: { value: 8, source: `${OPENAPI}: GenerateImageRequestV3.num_images 1–8` },
+    concurrentJobs: {
+      value: 10,
+      source:
+        'developer.ideogram.ai/ideogram-api/rate-limits (read 2026-11-26): 10 images in progress per organisation across every endpoint, a request for n images taking n places; over it 429 { error, reject_reason: "inflight_limit", max_inflight_requests }; polling GET /v2/generations 1,000 per 10 s',
+    },
+    slots: {
+      value: 10,
+      source: 'concurrentJobs (read 2026-11-26). Slots count tasks, Ideogram counts images: tasks of several images can still meet a 429, which lowers the limit (AIMD)',
+    },
     unpublished: [
-      'rate limits (429 documented, numbers not)',
       'result URL lifetime ("a limited period"; exp= in the URL)',
       'how many style reference images (10 MB together is published)',
     ],
@@ -59,7 +67,7 @@ const facts: ProviderFacts = {
       how: 'webhook_url query parameter on the async route',
       verification: 'Ed25519 signature in X-Ideogram-Webhook-* headers, keys at /v1/.well-known/jwks.json',
     },
-    source: 'developer.ideogram.ai/ideogram-api/webhooks',
+    source: 'developer.ideogram.ai/ideogram-api/webhooks (read 2026-11-26)',
   },
   unconfirmed: [
     {
@@ -163,7 +171,10 @@ export const ideogramAsyncAdapter = defineAsyncAdapter({
   auth,
   handle: Handle,
   submit: {
-    request: (job: IdeogramAsyncJob) => ({ url: '/v1/ideogram-v4/async/generate', form: textForm(job.fields) }),
+    request: (job: IdeogramAsyncJob, { callbackUrl }) => ({
+      url: `/v1/ideogram-v4/async/generate${callbackUrl ? `?webhook_url=${encodeURIComponent(callbackUrl)}` : ''}`,
+      form: textForm(job.fields),
+    }),
     answer: Handle,
     read: ({ generation_id }) => ({ state: 'pending', handle: { generation_id } }),
   },

@@ -82,6 +82,10 @@ const facts: ProviderFacts = {
   limits: {
     imagesPerRequest: { value: 4, source: `${JS_GENAI} types.ts numberOfImages → sampleCount 1–4` },
     unpublished: ['rate limits (per-project quota)'],
+    slots: {
+      value: 2,
+      source: 'our conservative guess: ai.google.dev/gemini-api/docs/rate-limits (read 2026-11-26) applies requests per minute and per day per project, model and tier, shown in AI Studio, not published per model',
+    },
   },
   webhooks: { value: { supported: false }, source: `${JS_GENAI}: predict is synchronous` },
   unconfirmed: [
@@ -110,11 +114,10 @@ export const imagenAdapter = defineSyncAdapter({
       json: { instances: [{ prompt: job.prompt }], parameters: job.parameters },
     }),
     answer: Predicted,
-    read: ({ predictions }) => {
+    inlineImages: ['bytesBase64Encoded'],
+    read: ({ predictions }, _job, context) => {
       const all = predictions ?? [];
-      const images: ProviderImage[] = all.flatMap((p) =>
-        p.bytesBase64Encoded ? [{ base64: p.bytesBase64Encoded, content_type: p.mimeType ?? 'image/png' }] : [],
-      );
+      const images: ProviderImage[] = all.flatMap((p) => (p.bytesBase64Encoded ? [context.inline(p.bytesBase64Encoded)] : []));
       const reasons = all.flatMap((p) => (p.raiFilteredReason ? [p.raiFilteredReason] : []));
       if (images.length === 0 && reasons.length > 0) {
         return { state: 'failed', code: 'content_moderated', message: `The generated image was filtered: ${reasons.join('; ')}` };

@@ -68,6 +68,10 @@ const facts: ProviderFacts = {
     imagesPerRequest: { value: 10, source: `${OPENAPI}: n 1–10` },
     referenceImages: { value: 16, source: `${OPENAPI}: EditImageBodyJsonParam.images maxItems 16` },
     unpublished: ['rate limits (per organisation and tier, not in the OpenAPI)'],
+    slots: {
+      value: 4,
+      source: 'our conservative guess (2026-11-26): GPT Image limits are images per minute by usage tier, shown on the model page and the account limits page; no concurrency is published',
+    },
   },
   webhooks: { value: { supported: false }, source: `${OPENAPI}: no callback for the Images API` },
   unconfirmed: [
@@ -93,10 +97,8 @@ export const openaiAdapter = defineSyncAdapter({
   submit: {
     request: (job: OpenAIImageJob) => ({ url: job.images ? '/v1/images/edits' : '/v1/images/generations', json: job }),
     answer: Generated,
-    read: ({ data }, job) => ({
-      state: 'succeeded',
-      images: data.map(({ b64_json }) => ({ base64: b64_json, content_type: `image/${job.output_format}` })),
-    }),
+    inlineImages: ['b64_json'],
+    read: ({ data }, _job, context) => ({ state: 'succeeded', images: data.map(({ b64_json }) => context.inline(b64_json)) }),
   },
   errors: {
     schema: ErrorBody,

@@ -45,6 +45,7 @@ const facts: ProviderFacts = {
     imagesPerRequest: { value: 6, source: `${DOCS}/endpoints: n 1–6` },
     resultUrlLifetimeSeconds: { value: 24 * 3600, source: `${DOCS}/agents: URLs are kept about 24 hours` },
     unpublished: ['rate limits', 'concurrency'],
+    slots: { value: 4, source: 'our conservative guess (2026-11-26): Recraft publishes neither rate limits nor concurrency' },
   },
   webhooks: { value: { supported: false }, source: `${DOCS}/endpoints: synchronous only` },
   unconfirmed: [

@@ -4,8 +4,19 @@ import type { ProviderFacts } from './adapter';
 /** A JSON value a Durable Object can store between alarm runs (a provider's job handle). */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
-/** One result image as the provider hands it over: a (usually expiring) URL, or inline bytes. */
-export type ProviderImage = { url: string } | { base64: string; content_type?: string };
+/**
+ * One result image as the provider hands it over: a (usually expiring) URL to copy, or an image the
+ * provider sent inline, already copied out of its answer by `ProviderCall.spool` while it was read.
+ */
+export type ProviderImage = { url: string } | { spooled: SpooledImage };
+
+/** An inline result image, stored as it was read (see `inline-images.ts`): small enough to keep in the task's record. */
+export interface SpooledImage {
+  file_id: string;
+  width: number;
+  height: number;
+  content_type: string;
+}
 
 /** Why a task failed, as the contract names it in `error.code`. */
 export type FailureCode =
@@ -51,6 +62,13 @@ export interface ProviderInfo {
 export interface ProviderCall {
   env: Env;
   fetch: typeof fetch;
+  /** Stores one inline result image for good, as soon as it is read: its bytes, in consecutive parts. */
+  spool(parts: Uint8Array[]): Promise<SpooledImage>;
+  /**
+   * Where the provider should call when the job ends, for a submit to a provider offering callbacks
+   * (`facts.webhooks`); a capability URL on this Worker (src/api/callbacks/).
+   */
+  callbackUrl?: string;
 }
 
 /**

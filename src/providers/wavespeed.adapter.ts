@@ -103,6 +103,10 @@ const facts: ProviderFacts = {
     resultUrlLifetimeSeconds: { value: 7 * 24 * 3600, source: 'wavespeed.ai/docs/what-are-predictions: predictions and outputs are deleted after 7 days' },
     minPollIntervalMs: { value: 2000, source: 'wavespeed.ai/docs/get-result: poll images every 2 s or more' },
     replaySubmitAfter5xx: { value: false, source: 'wavespeed-python@a4207182 client.py retries 429/5xx on GET only, never a submit' },
+    slots: {
+      value: 2,
+      source: `concurrentJobs, ${LEVELS} (read 2026-11-26): Bronze, a new account's level; WaveSpeed queues the excess itself, so set PROVIDER_CAPACITY to the account's level (Silver 300)`,
+    },
   },
   webhooks: {
     value: {
@@ -110,7 +114,7 @@ const facts: ProviderFacts = {
       how: '?webhook=<https URL> on the submit URL',
       verification: 'webhook-id, webhook-timestamp, webhook-signature (v3, HMAC-SHA256)',
     },
-    source: 'wavespeed.ai/docs/how-to-use-webhooks; wavespeed.ai/docs/docs-api/verifying_webhook',
+    source: 'wavespeed.ai/docs/how-to-use-webhooks (POSTed when the task completes or fails); wavespeed.ai/docs/docs-api/verifying_webhook (both read 2026-11-26)',
   },
   unconfirmed: [
     {
@@ -144,7 +148,10 @@ export const wavespeedAdapter = defineAsyncAdapter({
   auth: (key) => ({ authorization: `Bearer ${key}` }),
   handle: Handle,
   submit: {
-    request: (job: WavespeedJob) => ({ url: `/api/v3/${job.model}`, json: job.input }),
+    request: (job: WavespeedJob, { callbackUrl }) => ({
+      url: `/api/v3/${job.model}${callbackUrl ? `?webhook=${encodeURIComponent(callbackUrl)}` : ''}`,
+      json: job.input,
+    }),
     answer: Envelope,
     read: ({ data }, job) => stepOf(data, { id: data.id, model: job.model }),
   },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineSyncAdapter, errorText, KEY_REJECTED, type ProviderFacts } from './adapter';
+import { defineSyncAdapter, errorText, KEY_REJECTED, type ProviderFacts, type RequestContext } from './adapter';
 import type { FinalStep, ProviderImage } from './types';
 
 /**
@@ -41,19 +41,19 @@ const OUT_OF_CREDIT = /credits|spending limit/i;
 const BAD_KEY = /api key/i;
 const MODERATION = /moderat|content polic|safety|nsfw/i;
 
-function imageOf(item: z.infer<typeof Image>): ProviderImage[] {
+function imageOf(item: z.infer<typeof Image>, context: RequestContext): ProviderImage[] {
   if (item.respect_moderation === false) return [];
   if (item.url) return [{ url: item.url }];
-  if (item.b64_json) return [{ base64: item.b64_json, ...(item.mime_type ? { content_type: item.mime_type } : {}) }];
+  if (item.b64_json) return [context.inline(item.b64_json)];
   return [];
 }
 
-function resultOf(answer: z.infer<typeof Generated>): FinalStep {
+function resultOf(answer: z.infer<typeof Generated>, context: RequestContext): FinalStep {
   if (answer.block_reason) {
     return { state: 'failed', code: 'content_moderated', message: `The prompt was refused by moderation: ${answer.block_reason}` };
   }
   const items = answer.data ?? [];
-  const images = items.flatMap(imageOf);
+  const images = items.flatMap((item) => imageOf(item, context));
   if (items.length > 0 && images.length === 0) {
     return { state: 'failed', code: 'content_moderated', message: 'The generated images were blocked by moderation.' };
   }
@@ -69,6 +69,11 @@ const facts: ProviderFacts = {
   limits: {
     imagesPerRequest: { value: 10, source: `${OPENAPI}: n ≤ 10; xai-proto image.proto` },
     unpublished: ['rate limits', 'concurrency', 'result URL lifetime (documented only as short-lived)'],
+    slots: {
+      value: 4,
+      source:
+        'our conservative guess: docs.x.ai/developers/rate-limits (read 2026-11-26) sets per-model requests per second by team tier and shows Imagine limits only in the console (raised through sales); no concurrency is published',
+    },
   },
   webhooks: {
     value: { supported: false, how: 'deferred: true, then polling GET /v1/images/{request_id} (not used)' },
@@ -100,11 +105,11 @@ export const xaiAdapter = defineSyncAdapter({
   mode: 'sync',
   auth: (key) => ({ authorization: `Bearer ${key}` }),
   submit: {
-    // URLs rather than base64: the results wait in the task's Durable Object state until they are
-    // copied to R2, and up to ten inline 2k images could pass the size limit of one stored value.
+    // URLs rather than base64: a smaller answer, and the copy to R2 can be retried on its own.
     request: (job: XaiJob) => ({ url: '/v1/images/generations', json: { ...job, response_format: 'url' } }),
     answer: Generated,
-    read: resultOf,
+    inlineImages: ['b64_json'],
+    read: (answer, _job, context) => resultOf(answer, context),
   },
   errors: {
     schema: ErrorBody,

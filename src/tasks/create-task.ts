@@ -4,6 +4,7 @@ import { findModel, priceOf } from '../catalog';
 import type { Env } from '../env';
 import { ApiError } from '../errors';
 import { newTaskId } from '../ids';
+import { log } from '../log';
 import { noteTaskState } from './task-snapshot';
 import { taskStub } from './task.do';
 import { modelFacts } from './model-facts';
@@ -88,7 +89,7 @@ export async function createTask(
   } catch (err) {
     // The answer was lost, not necessarily the task: ask again, and if the task does not exist,
     // make sure it never will, so the reservation can be returned at once.
-    console.error(JSON.stringify({ level: 'error', task_id: taskId, create: String(err) }));
+    log.error('task_create_failed', { task_id: taskId, account_id: accountId }, err);
     try {
       task = await stub.existingOrAbandon();
     } catch {
@@ -110,7 +111,7 @@ export async function createTask(
       try {
         await account.completeIdempotency(claim.key, taskId, { status, body: JSON.stringify(body) });
       } catch (err) {
-        console.error(JSON.stringify({ level: 'error', task_id: taskId, idempotency: String(err) }));
+        log.error('idempotency_answer_not_stored', { task_id: taskId, account_id: accountId }, err);
       }
     },
   };

@@ -1,9 +1,9 @@
 import type { TaskRecord } from './task-record';
-import { hasInlineImages } from './task-machine';
+import { maySubmit, slotDue, type SlotWork } from './task-slot';
 import { isTerminal } from './task.schema';
 
 /** Timed work: the provider steps, the deadline, and the finished task's side effects. */
-export type Work = 'deadline' | 'submit' | 'poll' | 'store' | 'settle' | 'webhook' | 'snapshot';
+export type Work = 'deadline' | 'submit' | 'poll' | 'store' | 'settle' | 'webhook' | 'snapshot' | SlotWork;
 
 export interface DueWork {
   work: Work;
@@ -12,17 +12,19 @@ export interface DueWork {
 
 /**
  * The one rule for what is due: every piece of waiting work with the time it may run. A running
- * task has its next provider step and its deadline; a final one its unsettled credits, its pending
- * webhook, and then (only once both are done, so KV never keeps a state that will change) its snapshot.
+ * task has its next provider step and its deadline, and its submit slot's work (task-slot.ts: no
+ * submit before a slot is granted); a final one its unsettled credits, its pending webhook, a slot to
+ * give back, and then (only once billing and webhook are done, so KV never keeps a state that will
+ * change) its snapshot.
  */
 export function due(record: TaskRecord): DueWork[] {
+  const slot = slotDue(record);
   if (!isTerminal(record.status)) {
-    return [
-      { work: 'deadline', at: record.deadline_at },
-      { work: record.run.phase, at: record.run.next_at },
-    ];
+    // No submit without a submit slot: until one is granted, the ask (or the wait for it) is the next step.
+    const step = record.run.phase !== 'submit' || maySubmit(record) ? [{ work: record.run.phase, at: record.run.next_at }] : [];
+    return [{ work: 'deadline', at: record.deadline_at }, ...(slot ? [slot] : []), ...step];
   }
-  const work: DueWork[] = [];
+  const work: DueWork[] = slot ? [slot] : [];
   const { billing, webhook, snapshot } = record;
   if (!billing.done && billing.next_at !== null) work.push({ work: 'settle', at: billing.next_at });
   if (webhook?.status === 'pending' && webhook.next_at !== null) work.push({ work: 'webhook', at: webhook.next_at });
@@ -48,13 +50,3 @@ export function alarmAt(record: TaskRecord, now: number): number | null {
   return Math.max(Math.ceil(Math.min(...times)), Math.floor(now) + 1);
 }
 
-/**
- * The record as it may be saved. Inline (base64) results are never saved: they can pass the
- * storage value limit. If the task stops before copying them, the step that produced them is
- * simply repeated.
- */
-export function forStorage(record: TaskRecord): TaskRecord {
-  const { run } = record;
-  if (run.phase !== 'store' || !hasInlineImages(run.images)) return record;
-  return { ...record, run: { ...run, phase: run.produced_by ?? 'submit', images: [], file_ids: [] } };
-}

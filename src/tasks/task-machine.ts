@@ -1,5 +1,9 @@
-import type { FailureCode, ProviderImage, ProviderStep } from '../providers/types';
+import type { FailureCode, ProviderStep } from '../providers/types';
+import type { NodeOutcome } from '../health/window';
+import { nodeOutcome } from './node-outcome';
+import { nextPollDelay, type PollHints } from './poll-schedule';
 import type { RunState, TaskRecord, WebhookRecord } from './task-record';
+import { followSlot, type SlotEvent, slotEvent, throttled } from './task-slot';
 import { isTerminal, type StoredImage, type TaskStatus } from './task.schema';
 
 /**
@@ -16,6 +20,8 @@ import { isTerminal, type StoredImage, type TaskStatus } from './task.schema';
  *                          store_failed (final), deadline_passed──▶ failed
  *   processing ──results_stored──▶ succeeded
  *   pending | queued ──cancel_requested──▶ canceled   (refused once a provider is generating)
+ *   pending ──slot_answered with a place in the capacity queue (task-slot.ts)──▶ queued
+ *   pending ──node_unavailable (the node's breaker is open; on the last node)──▶ failed
  *
  * Once final (`succeeded`, `failed`, `canceled`) the task only settles its credits, delivers its webhook and writes
  * its KV snapshot, each retried until it succeeds (the webhook until its schedule runs out).
@@ -45,11 +51,32 @@ export const SIGNING_RETRY_MS = 5_000;
 export type TaskEvent =
   /** A synchronous provider call is about to go out: from now on the provider is generating. */
   | { type: 'submit_started' }
-  | { type: 'provider_answered'; step: ProviderStep; provider: string; node: string; file_ids: string[] }
+  | {
+      type: 'provider_answered';
+      step: ProviderStep;
+      provider: string;
+      node: string;
+      file_ids: string[];
+      /** From an accepted submit: what the poll schedule knows of the job (poll-schedule.ts). */
+      poll_hints?: PollHints;
+      /** From an accepted submit that asked for a callback: the hash of the token in its URL. */
+      callback_token_hash?: string | null;
+    }
   /** A transient failure (network, 5xx, 429, malformed answer) of a submit or poll. */
   | { type: 'provider_failed'; message: string; rate_limited: boolean; retry_after_ms: number | null }
   /** Our configuration, not the provider's trouble: this node cannot be used at all. */
   | { type: 'node_unconfigured'; message: string }
+  /**
+   * The provider called the job's callback URL with a token hashing to `token_hash`. Only a hint: a
+   * matching one makes the next poll due now (the poll, not the callback, says how the job stands);
+   * any other is refused and changes nothing.
+   */
+  | { type: 'callback_received'; token_hash: string }
+  /**
+   * Asked before a submit, the node's health object refused it new work (its breaker is open until
+   * `retry_at`): the task moves to the next node at once, or fails when none is left.
+   */
+  | { type: 'node_unavailable'; node: string; retry_at: number }
   | { type: 'results_stored'; images: StoredImage[] }
   | { type: 'store_failed'; message: string; retryable: boolean }
   | { type: 'deadline_passed' }
@@ -61,18 +88,25 @@ export type TaskEvent =
   | { type: 'snapshot_failed' }
   | { type: 'redelivery_requested' }
   /** The customer's cancel: accepted only while no provider is generating the task. */
-  | { type: 'cancel_requested' };
+  | { type: 'cancel_requested' }
+  /** Provider capacity: the submit slot asked for, granted, renewed, given back (task-slot.ts). */
+  | SlotEvent;
 
 /** What the shell must do right away, besides the due work. */
 export type TaskEffect =
   | { type: 'drop_snapshot' }
   | { type: 'log'; level: 'warn' | 'error'; message: string }
-  /** A running task moved on (e.g. pending → processing): the account's task index follows it. */
-  | { type: 'status_changed'; status: TaskStatus };
+  /**
+   * The task's status moved (pending → processing, or to a final one): the shell logs the transition, and the
+   * account's task index follows running statuses (a final one reaches it with the settlement).
+   */
+  | { type: 'status_changed'; status: TaskStatus }
+  /** The task's turn on backend node `node_index` ended so: the shell tells the node's health object, without waiting. */
+  | { type: 'node_outcome'; node_index: number; outcome: NodeOutcome };
 
 export type Transition =
   | { ok: true; record: TaskRecord; effects: TaskEffect[] }
-  | { ok: false; reason: 'not_terminal' | 'no_callback_url' | 'not_cancelable' };
+  | { ok: false; reason: 'not_terminal' | 'no_callback_url' | 'not_cancelable' | 'unknown_callback' };
 
 type Outcome =
   | { status: 'succeeded'; images: StoredImage[] }
@@ -87,9 +121,8 @@ function backoff(config: MachineConfig, failures: number): number {
   return Math.round(base / 2 + config.random() * (base / 2));
 }
 
-function pollDelay(config: MachineConfig, polls: number): number {
-  return Math.round(Math.min(config.pollMaxMs, config.pollInitialMs * 1.5 ** polls));
-}
+/** Callbacks of one job that may each make a poll due at once; later ones (replays) wait for the schedule. */
+export const MAX_CALLBACK_POLLS = 3;
 
 /** Prices are per image: a provider that filters some images (and says so only by returning fewer) is paid for the rest. */
 function chargeFor(record: TaskRecord, delivered: number): number {
@@ -129,7 +162,7 @@ function freshWebhook(record: TaskRecord, now: number): WebhookRecord {
 function leaveNode(record: TaskRecord, reason: string, now: number): TaskRecord {
   const { run } = record;
   if (run.node_index + 1 < record.node_count) {
-    return { ...record, run: { ...run, node_index: run.node_index + 1, retries: 0, next_at: now } };
+    return { ...record, run: { ...run, node_index: run.node_index + 1, retries: 0, submitted_at: null, next_at: now } };
   }
   return finish(record, { status: 'failed', code: 'provider_unavailable', message: `Every backend node failed: ${reason}` }, now);
 }
@@ -154,8 +187,14 @@ function answered(
     run: { ...run, retries: 0, ...next },
   });
   switch (step.state) {
-    case 'pending':
-      return generating({ phase: 'poll', handle: step.handle, polls: run.polls + 1, next_at: now + pollDelay(config, run.polls) });
+    case 'pending': {
+      const job = fromSubmit
+        ? { submitted_at: now, poll_hints: event.poll_hints ?? null, callback_token_hash: event.callback_token_hash ?? null, callback_polls: 0 }
+        : {};
+      const hints = fromSubmit ? job.poll_hints : run.poll_hints;
+      const elapsed = now - ((fromSubmit ? now : run.submitted_at) ?? now);
+      return generating({ phase: 'poll', handle: step.handle, polls: run.polls + 1, next_at: now + nextPollDelay(elapsed, run.polls, hints, config), ...job });
+    }
     case 'succeeded':
       if (step.images.length === 0) {
         // Some providers drop moderated images silently instead of saying so.
@@ -163,7 +202,6 @@ function answered(
       }
       return generating({
         phase: 'store',
-        produced_by: fromSubmit ? 'submit' : 'poll',
         images: step.images,
         file_ids: event.file_ids.slice(0, step.images.length),
         next_at: now,
@@ -179,6 +217,9 @@ function providerFailed(
   now: number,
   config: MachineConfig,
 ): TaskRecord {
+  // A 429 despite the capacity slot goes back to the capacity object, not to this node's retries.
+  const requeued = event.rate_limited ? throttled(record, event.retry_after_ms, now) : null;
+  if (requeued) return requeued;
   const run = { ...record.run, images: [], file_ids: [], retries: record.run.retries + 1 };
   const hasNextNode = run.node_index + 1 < record.node_count;
   // A rate-limited node is waited out (within the deadline) unless another node can take the task.
@@ -200,12 +241,7 @@ function storeFailed(
     return finish(record, { status: 'failed', code: 'provider_error', message: `The result could not be stored: ${event.message}` }, now);
   }
   const retries = run.retries + 1;
-  const next_at = now + backoff(config, retries - 1);
-  // Inline results were never saved (they can pass the storage value limit): ask the provider again.
-  if (hasInlineImages(run.images)) {
-    return { ...record, run: { ...run, phase: run.produced_by ?? 'submit', images: [], file_ids: [], retries, next_at } };
-  }
-  return { ...record, run: { ...run, retries, next_at } };
+  return { ...record, run: { ...run, retries, next_at: now + backoff(config, retries - 1) } };
 }
 
 function webhookAnswered(
@@ -230,8 +266,6 @@ function retried(state: TaskRecord['billing'], ok: boolean, now: number, config:
   return { done: false, next_at: now + backoff(config, state.failures), failures: state.failures + 1 };
 }
 
-export const hasInlineImages = (images: readonly ProviderImage[]): boolean => images.some((image) => !('url' in image));
-
 const ok = (record: TaskRecord, effects: TaskEffect[] = []): Transition => ({ ok: true, record, effects });
 
 /**
@@ -239,10 +273,20 @@ const ok = (record: TaskRecord, effects: TaskEffect[] = []): Transition => ({ ok
  * late provider answer after the deadline, a second billing acknowledgement) leave it unchanged.
  */
 export function transition(record: TaskRecord, event: TaskEvent, now: number, config: MachineConfig): Transition {
-  const result = apply(record, event, now, config);
+  const result = withSlot(record, now, withNodeOutcome(record, event, now, apply(record, event, now, config)));
   const status = result.ok ? result.record.status : record.status;
-  if (!result.ok || status === record.status || isTerminal(status)) return result;
+  if (!result.ok || status === record.status) return result;
   return { ...result, effects: [...result.effects, { type: 'status_changed', status }] };
+}
+
+/** Whatever moved the task, a submit slot it no longer needs is given back (task-slot.ts). */
+function withSlot(record: TaskRecord, now: number, result: Transition): Transition {
+  return result.ok ? { ...result, record: followSlot(record, result.record, now) } : result;
+}
+
+function withNodeOutcome(record: TaskRecord, event: TaskEvent, now: number, result: Transition): Transition {
+  const turn = result.ok ? nodeOutcome(record, event, result.record, now) : null;
+  return turn && result.ok ? { ...result, effects: [...result.effects, { type: 'node_outcome', ...turn }] } : result;
 }
 
 function apply(record: TaskRecord, event: TaskEvent, now: number, config: MachineConfig): Transition {
@@ -250,7 +294,9 @@ function apply(record: TaskRecord, event: TaskEvent, now: number, config: Machin
   const { run } = record;
   switch (event.type) {
     case 'submit_started':
-      return ok(running && run.phase === 'submit' ? { ...record, status: 'processing', updated_at: now } : record);
+      return ok(
+        running && run.phase === 'submit' ? { ...record, status: 'processing', updated_at: now, run: { ...run, submitted_at: now } } : record,
+      );
     case 'provider_answered':
       return ok(running && run.phase !== 'store' ? answered(record, event, now, config) : record);
     case 'provider_failed':
@@ -266,6 +312,18 @@ function apply(record: TaskRecord, event: TaskEvent, now: number, config: Machin
           ? leaveNode(record, event.message, now)
           : finish(record, { status: 'failed', code: 'provider_error', message: `The job can no longer be followed: ${event.message}` }, now);
       return ok(next, [{ type: 'log', level: 'error', message: event.message }]);
+    }
+    case 'node_unavailable': {
+      if (!running || run.phase !== 'submit') return ok(record);
+      const reason = `${event.node} is out of rotation after repeated failures; it is tried again from ${new Date(event.retry_at).toISOString()}`;
+      return ok(leaveNode(record, reason, now), [{ type: 'log', level: 'warn', message: reason }]);
+    }
+    case 'callback_received': {
+      if (!run.callback_token_hash || event.token_hash !== run.callback_token_hash) return { ok: false, reason: 'unknown_callback' };
+      const used = run.callback_polls ?? 0;
+      // A callback about a job we are not waiting on (already seen ended, or a replay) changes nothing.
+      if (!running || run.phase !== 'poll' || used >= MAX_CALLBACK_POLLS || run.next_at <= now) return ok(record);
+      return ok({ ...record, run: { ...run, next_at: now, callback_polls: used + 1 } });
     }
     case 'results_stored':
       return ok(running && run.phase === 'store' ? finish(record, { status: 'succeeded', images: event.images }, now) : record);
@@ -305,6 +363,11 @@ function apply(record: TaskRecord, event: TaskEvent, now: number, config: Machin
         },
         [{ type: 'drop_snapshot' }],
       );
+    case 'slot_answered':
+    case 'slot_released':
+    case 'lease_renewed':
+    case 'slot_unreachable':
+      return ok(slotEvent(record, event, now));
     case 'cancel_requested':
       // Once a provider accepted the job (or a synchronous call is out) it is generating, and charges us for it.
       if (record.status !== 'pending' && record.status !== 'queued') return { ok: false, reason: 'not_cancelable' };

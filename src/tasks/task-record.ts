@@ -1,4 +1,6 @@
+import type { SlotState } from '../capacity/slot';
 import type { FailureCode, Json, ProviderImage } from '../providers/types';
+import type { PollHints } from './poll-schedule';
 import type { StoredImage, TaskRequest, TaskStatus, TaskView, WebhookState } from './task.schema';
 
 /**
@@ -45,11 +47,20 @@ export type CancelResult =
 /** Where the provider work stands while the task runs. */
 export interface RunState {
   phase: 'submit' | 'poll' | 'store';
-  /** The phase whose answer produced `images`; the step to repeat when inline results are lost. */
-  produced_by: 'submit' | 'poll' | null;
   node_index: number;
   /** Consecutive transient failures of the current step. */
   retries: number;
+  /**
+   * When the current node took the job (the accepted submit, or the synchronous call going out): the
+   * start of the duration its health records. Null before that; absent in records saved before it existed.
+   */
+  submitted_at?: number | null;
+  /** What the poll schedule knows of the current job (src/tasks/poll-schedule.ts); absent in older records. */
+  poll_hints?: PollHints | null;
+  /** SHA-256 (hex) of the capability token in the current job's callback URL; null when none was asked for. */
+  callback_token_hash?: string | null;
+  /** Callbacks that made a poll due at once (`MAX_CALLBACK_POLLS` at most, so a replayed one cannot make us poll without end). */
+  callback_polls?: number;
   polls: number;
   handle: Json | null;
   images: ProviderImage[];
@@ -104,6 +115,11 @@ export interface TaskRecord {
   billing: Retried;
   webhook: WebhookRecord | null;
   snapshot: Retried;
+  /**
+   * The task's submit slot at its provider account's capacity object (src/capacity/slot.ts). Absent on
+   * records saved before capacity existed: those tasks go on without a slot.
+   */
+  slot?: SlotState;
 }
 
 /** A new task's record: pending, its first provider step due now, its deadline `deadlineMs` away. */
@@ -128,7 +144,6 @@ export function newTaskRecord(init: TaskInit, now: number, deadlineMs: number): 
     deadline_at: now + Math.round(deadlineMs),
     run: {
       phase: 'submit',
-      produced_by: null,
       node_index: 0,
       retries: 0,
       polls: 0,
@@ -144,6 +159,7 @@ export function newTaskRecord(init: TaskInit, now: number, deadlineMs: number): 
     billing: { done: false, next_at: null, failures: 0 },
     webhook: null,
     snapshot: { done: false, next_at: null, failures: 0 },
+    slot: { status: 'ask', pool: null, next_at: now, failures: 0, throttled: null, position: null },
   };
 }
 
@@ -167,7 +183,7 @@ interface TaskRecordV1 {
   account_id: string;
   request: TaskRequest;
   public_base_url: string;
-  run: Omit<RunState, 'produced_by'> & { deadline_at: number };
+  run: RunState & { deadline_at: number };
   billing: Retried & { charge: number | null };
   snapshot: Retried;
   webhook_id: string | null;
@@ -207,7 +223,7 @@ export function readStoredRecord(stored: StoredTaskRecord, facts: (model: string
     updated_at: epoch(view.updated_at)!,
     completed_at: epoch(view.completed_at),
     deadline_at: run.deadline_at,
-    run: { ...run, next_at: Math.ceil(run.next_at), produced_by: null },
+    run: { ...run, next_at: Math.ceil(run.next_at) },
     images: view.output?.images ?? null,
     error: view.error,
     version: FIRST_VIEW_VERSION,

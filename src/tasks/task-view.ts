@@ -21,6 +21,8 @@ export function renderTask(record: TaskRecord): TaskView {
   return {
     task_id: record.task_id,
     status: record.status,
+    // Positions are told to a queued task now and then, and only ever go down (src/capacity/).
+    ...(record.status === 'queued' ? { queue_position: record.slot?.position ?? 1 } : {}),
     model: record.model,
     input,
     credits: record.charge ?? record.credits,

@@ -1,18 +1,24 @@
 import { accountStub } from '../accounts/account.do';
 import { findModel } from '../catalog';
+import { slotWork } from '../capacity/slot-work';
 import type { BackendNode } from '../catalog/types';
 import type { Env } from '../env';
+import { askAdmission, reportOutcome } from '../health/client';
 import { newFileId } from '../ids';
-import { ResultRejectedError, ResultUnavailableError, storeResultImage } from '../outbound/result-store';
+import { log } from '../log';
+import { ResultRejectedError, ResultUnavailableError, spoolResultImage, storeResultImage } from '../outbound/result-store';
 import { withTimeout } from '../outbound/timeout';
 import { postWebhook } from '../outbound/webhook-delivery';
 import { webhookHeaders } from '../outbound/webhook-signing';
 import { ProviderRetryableError } from '../providers/types';
+import { watchJob } from './job-watch';
 import type { Work } from './task-due';
 import type { TaskEffect, TaskEvent } from './task-machine';
 import type { TaskRecord } from './task-record';
 import { dropTaskSnapshot, writeTaskSnapshot } from './task-snapshot';
 import { renderTask } from './task-view';
+import { isTerminal } from './task.schema';
+import { logTransition } from './transition-log';
 
 /**
  * The I/O of the task's life: each piece of work the machine says is due, done once, its outcome
@@ -27,6 +33,13 @@ export async function performWork(env: Env, work: Work, record: TaskRecord): Pro
     case 'submit':
     case 'poll':
       return providerStep(env, record, work);
+    case 'acquire':
+    case 'renew':
+    case 'release': {
+      const node = nodeOf(record);
+      if (!node) return { type: 'node_unconfigured', message: `Model ${record.model} has no backend node ${record.run.node_index}.` };
+      return slotWork(env, work, record, node.provider);
+    }
     case 'store':
       try {
         const images = await Promise.all(
@@ -43,7 +56,7 @@ export async function performWork(env: Env, work: Work, record: TaskRecord): Pro
         await accountStub(env, record.account_id).resolve(record.task_id, record.charge ?? 0, record.status);
         return { type: 'billing_acknowledged' };
       } catch (err) {
-        console.error(JSON.stringify({ level: 'error', task_id: record.task_id, billing: String(err) }));
+        log.error('task_settlement_failed', { task_id: record.task_id, account_id: record.account_id }, err);
         return { type: 'billing_failed' };
       }
     case 'webhook':
@@ -53,7 +66,7 @@ export async function performWork(env: Env, work: Work, record: TaskRecord): Pro
         await writeTaskSnapshot(env, record.account_id, renderTask(record));
         return { type: 'snapshot_written' };
       } catch (err) {
-        console.error(JSON.stringify({ level: 'error', task_id: record.task_id, snapshot: String(err) }));
+        log.error('task_snapshot_failed', { task_id: record.task_id }, err);
         return { type: 'snapshot_failed' };
       }
   }
@@ -68,10 +81,17 @@ async function providerStep(env: Env, record: TaskRecord, work: 'submit' | 'poll
   // Only a catalog change under a running task gets here.
   if (work === 'poll' && node.mode === 'sync') return { type: 'node_unconfigured', message: `node ${node.id} answers at once and has no job to poll` };
   try {
-    const call = { env, fetch: fetchUntil(record.deadline_at) };
+    const watch = work === 'submit' && node.mode === 'async' ? await watchJob(env, record, node) : null;
+    const call = {
+      env,
+      fetch: fetchUntil(record.deadline_at),
+      spool: (parts: Uint8Array[]) => spoolResultImage(env, parts, newFileId(), record.task_id),
+      callbackUrl: watch?.callbackUrl,
+    };
     const step = work === 'poll' && node.mode === 'async' ? await node.poll(record.run.handle, call) : await node.submit(record.request, call);
-    const file_ids = step.state === 'succeeded' ? step.images.map(() => newFileId()) : [];
-    return { type: 'provider_answered', step, provider: node.provider, node: node.id, file_ids };
+    const file_ids = step.state === 'succeeded' ? step.images.map((image) => ('spooled' in image ? image.spooled.file_id : newFileId())) : [];
+    const watched = watch ? { poll_hints: watch.poll_hints, callback_token_hash: watch.callback_token_hash } : {};
+    return { type: 'provider_answered', step, provider: node.provider, node: node.id, file_ids, ...watched };
   } catch (err) {
     const retryable = err instanceof ProviderRetryableError ? err : null;
     return {
@@ -90,7 +110,7 @@ async function deliverWebhook(env: Env, record: TaskRecord): Promise<TaskEvent> 
   try {
     headers = await webhookHeaders(env, record.account_id, webhook.id, body, Date.now());
   } catch (err) {
-    console.error(JSON.stringify({ level: 'error', task_id: record.task_id, webhook_signing: String(err) }));
+    log.error('webhook_signing_failed', { task_id: record.task_id, account_id: record.account_id }, err);
     return { type: 'webhook_signing_failed' };
   }
   const answer = await postWebhook(webhook.url, headers, body);
@@ -108,6 +128,17 @@ function fetchUntil(deadlineAt: number): typeof fetch {
     );
 }
 
+/**
+ * Asked before each submit: null when the task's node takes it, else the event saying it is out of
+ * rotation (its breaker is open), which the machine answers by moving on.
+ */
+export async function nodeAdmission(env: Env, record: TaskRecord): Promise<TaskEvent | null> {
+  const node = nodeOf(record);
+  if (!node) return null;
+  const admission = await askAdmission(env, node.id, record.task_id);
+  return admission.verdict === 'refused' ? { type: 'node_unavailable', node: node.id, retry_at: admission.retry_at } : null;
+}
+
 /** The backend node the task is on now. */
 export function nodeOf(record: TaskRecord): BackendNode | undefined {
   return findModel(record.model)?.nodes[record.run.node_index];
@@ -119,28 +150,36 @@ export function nodeOf(record: TaskRecord): BackendNode | undefined {
  */
 function publicReason(record: TaskRecord, err: unknown): string {
   if (err instanceof ProviderRetryableError || err instanceof ResultRejectedError || err instanceof ResultUnavailableError) return err.message;
-  console.error(JSON.stringify({ level: 'error', task_id: record.task_id, phase: record.run.phase, error: String(err) }));
+  log.error('task_step_error', { task_id: record.task_id, model: record.model, phase: record.run.phase }, err);
   return 'unexpected error';
 }
 
-/** Does what a transition says must happen right away. */
-export async function performEffects(env: Env, record: TaskRecord, effects: readonly TaskEffect[]): Promise<void> {
+/** Does what the transition from `record` to `after` says must happen right away. */
+export async function performEffects(env: Env, record: TaskRecord, effects: readonly TaskEffect[], after: TaskRecord): Promise<void> {
   for (const effect of effects) {
     switch (effect.type) {
       case 'drop_snapshot':
         await dropTaskSnapshot(env, record.task_id);
         break;
       case 'log':
-        console[effect.level](JSON.stringify({ level: effect.level, task_id: record.task_id, message: effect.message }));
+        log[effect.level]('task_step_failed', { task_id: record.task_id, model: record.model, message: effect.message });
         break;
       case 'status_changed':
+        logTransition(record, after, Date.now(), nodeOf(record));
         // Only the account's task list reads this, and the final status reaches it with the settlement anyway.
+        if (isTerminal(effect.status)) break;
         try {
           await accountStub(env, record.account_id).noteTaskStatus(record.task_id, effect.status);
         } catch (err) {
-          console.warn(JSON.stringify({ level: 'warn', task_id: record.task_id, task_index: String(err) }));
+          log.warn('task_index_not_updated', { task_id: record.task_id, account_id: record.account_id }, err);
         }
         break;
+      case 'node_outcome': {
+        // Fire and forget: the node's health never delays or fails the task.
+        const node = findModel(record.model)?.nodes[effect.node_index];
+        if (node) void reportOutcome(env, node.id, record.model, effect.outcome, record.task_id);
+        break;
+      }
     }
   }
 }

@@ -1,11 +1,13 @@
 import { DurableObject } from 'cloudflare:workers';
 import { config } from '../config';
 import type { Env } from '../env';
-import { alarmAt, dueNow, forStorage } from './task-due';
+import { alarmAt, dueNow } from './task-due';
 import { type MachineConfig, machineConfig, type TaskEvent, type Transition, transition } from './task-machine';
+import { callbackTokenHash } from './job-watch';
 import { modelFacts } from './model-facts';
 import { type CancelResult, newTaskRecord, readStoredRecord, type RedeliveryResult, type StoredTaskRecord, type TaskInit, type TaskRecord } from './task-record';
-import { nodeOf, performEffects, performWork } from './task-work';
+import { nodeAdmission, nodeOf, performEffects, performWork } from './task-work';
+import { wantsSlot } from './task-slot';
 import { serially, Watchers } from './watchers';
 import { renderTask, renderWebhook } from './task-view';
 import { isTerminal, type TaskStatus, type TaskView } from './task.schema';
@@ -37,7 +39,7 @@ export class TaskDO extends DurableObject<Env> {
   }
 
   async #save(record: TaskRecord): Promise<void> {
-    await this.ctx.storage.put('task', forStorage(record));
+    await this.ctx.storage.put('task', record);
   }
 
   /**
@@ -63,7 +65,7 @@ export class TaskDO extends DurableObject<Env> {
   async #apply(record: TaskRecord, event: TaskEvent): Promise<TaskRecord> {
     const result = transition(record, event, Date.now(), this.#machine);
     if (!result.ok) return record;
-    await performEffects(this.env, record, result.effects);
+    await performEffects(this.env, record, result.effects, result.record);
     return result.record;
   }
 
@@ -118,15 +120,16 @@ export class TaskDO extends DurableObject<Env> {
 
   /**
    * A customer's request about their task, applied between alarm steps (so a cancel can never
-   * slip in while a submit is on its way out). Null when the task is not theirs.
+   * slip in while a submit is on its way out). Null when the task is not theirs (`accountId` null:
+   * our own objects', which may touch any task) or does not exist.
    */
-  async #request(accountId: string, event: TaskEvent): Promise<{ before: TaskRecord; result: Transition } | null> {
+  async #request(accountId: string | null, event: TaskEvent): Promise<{ before: TaskRecord; result: Transition } | null> {
     return this.#exclusive(async () => {
       const before = await this.#load();
-      if (!before || before.account_id !== accountId) return null;
+      if (!before || (accountId !== null && before.account_id !== accountId)) return null;
       let result = transition(before, event, Date.now(), this.#machine);
       if (result.ok) {
-        await performEffects(this.env, before, result.effects);
+        await performEffects(this.env, before, result.effects, result.record);
         result = { ...result, record: await this.#commit(before, result.record) };
         await this.#arm(result.record);
       }
@@ -144,6 +147,39 @@ export class TaskDO extends DurableObject<Env> {
     const { result } = found;
     if (!result.ok) return { ok: false, reason: result.reason === 'no_callback_url' ? 'no_callback_url' : 'not_terminal' };
     return { ok: true, webhook: renderWebhook(result.record.webhook!) };
+  }
+
+  /**
+   * Pushed by the provider account's capacity object (src/capacity/): a submit slot for this task.
+   * False when there is no such task, so the object takes the slot back; a task that no longer
+   * wants it (it ended meanwhile) gives it back itself.
+   */
+  async slotGranted(pool: string, leaseMs: number): Promise<boolean> {
+    return (await this.#request(null, { type: 'slot_answered', pool, answer: { granted: true, lease_ms: leaseMs } })) !== null;
+  }
+
+  /**
+   * Asked by the capacity object about a slot it has not heard of for a while: whether the task still
+   * wants it (task-slot.ts). Read without waiting for a running step: a synchronous provider call of
+   * minutes still holds its slot.
+   */
+  async slotWanted(pool: string): Promise<boolean> {
+    return wantsSlot(await this.#load(), pool);
+  }
+
+  /** Pushed by the capacity object now and then while the task waits: its place in the queue, which only goes down. */
+  async queueMoved(pool: string, position: number): Promise<void> {
+    await this.#request(null, { type: 'slot_answered', pool, answer: { granted: false, position } });
+  }
+
+  /**
+   * A provider called the job's callback URL with `token` (src/api/callbacks/). Only a hint: when the
+   * token is the one this task's job was given, its next poll is due now, and that poll reads how the
+   * job stands. False for any other token (or no task), which changes nothing.
+   */
+  async providerCallback(token: string): Promise<boolean> {
+    const found = await this.#request(null, { type: 'callback_received', token_hash: await callbackTokenHash(token) });
+    return found?.result.ok === true;
   }
 
   /** Cancels the task if no provider is generating it yet: refunded in full, then webhook and snapshot as for any final task. */
@@ -176,6 +212,12 @@ export class TaskDO extends DurableObject<Env> {
         for (let step = 0; step < MAX_STEPS_PER_RUN; step++) {
           const work = dueNow(record, Date.now());
           if (!work) break;
+          // A node out of rotation takes no submit: the machine moves the task on (or fails it) instead.
+          const refused = work === 'submit' ? await nodeAdmission(this.env, record) : null;
+          if (refused) {
+            record = await this.#commit(record, await this.#apply(record, refused));
+            continue;
+          }
           if (work === 'submit' && nodeOf(record)?.mode === 'sync') {
             // Saved before the call goes out: from now on the provider is generating, and a cancel is refused.
             record = await this.#commit(record, await this.#apply(record, { type: 'submit_started' }));

@@ -36,6 +36,12 @@ export const TaskSchema = z
   .object({
     task_id: z.string().openapi({ example: 'task_3hG5vQ0kVn1yWm8ZrTq2bC' }),
     status: z.enum(TASK_STATUSES),
+    queue_position: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .openapi({ description: 'Only while `queued`: the place in the queue for provider capacity, 1 = next. It only goes down.' }),
     model: z.string().openapi({ example: 'flux-2' }),
     input: z.record(z.string(), InputValueSchema),
     credits: z.number().int().openapi({ description: 'Credits charged; 0 once a failed task is refunded.' }),

@@ -1,4 +1,5 @@
 import type { Env } from '../env';
+import { log } from '../log';
 import { FIRST_VIEW_VERSION } from './task-record';
 import { taskStub } from './task.do';
 import { isTerminal, type TaskView } from './task.schema';
@@ -19,7 +20,7 @@ export async function waitForTask(env: Env, accountId: string, task: TaskView, m
       next = await stub.watch(accountId, version, until - Date.now());
     } catch (err) {
       // The object restarted under the wait: the task goes on, the caller gets it as last seen.
-      console.warn(JSON.stringify({ level: 'warn', task_id: task.task_id, wait: String(err) }));
+      log.warn('task_wait_interrupted', { task_id: task.task_id, account_id: accountId }, err);
       break;
     }
     if (!next) break;

@@ -85,6 +85,17 @@ describe('the reservation sweep', () => {
     expect(late).toBeNull();
   });
 
+  it('looks two minutes after a reservation, so credits a killed creation held come back well before any deadline', async () => {
+    const accountId = newAccountId();
+    await topUp(accountId, 10);
+    const account = accountStub(env, accountId);
+    const before = Date.now();
+    expect((await account.reserve(accountId, newTaskId(), 5)).ok).toBe(true);
+    const alarm = await runInDurableObject(account, (_instance, state) => state.storage.getAlarm());
+    expect(alarm).toBeGreaterThanOrEqual(before + 2 * 60_000);
+    expect(alarm).toBeLessThanOrEqual(Date.now() + 2 * 60_000);
+  });
+
   it('restarts a running task whose alarm was lost, which then finishes and settles', async () => {
     const { auth, accountId } = await customer(undefined, 10);
     const { task_id } = await (await createTask(auth, { model: 'flux-2', prompt: 'A task that lost its alarm [sim:slow=3000]' })).json<{ task_id: string }>();

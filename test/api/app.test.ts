@@ -46,7 +46,8 @@ describe('the HTTP envelope', () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/api/v1/images/generations', '/api/v1/tasks/{task_id}', '/api/v1/billing/credits', '/api/v1/models']),
     );
-    expect(doc.components.schemas).toHaveProperty('Flux2Request');
+    // Answers are named schemas; request bodies are inline (see src/api/openapi-documents.ts).
+    expect(doc.components.schemas).toHaveProperty('Task');
     expect(doc.components.schemas).toHaveProperty('Error');
   });
 });

@@ -47,8 +47,9 @@ describe('path parameters: a length and an alphabet, checked before any storage 
 
   it('shows every path parameter’s rule in the OpenAPI document', async () => {
     type Parameter = { in: string; name: string; schema: { pattern?: string; maxLength?: number } };
-    const doc = await (await api('/openapi.json')).json<{ paths: Record<string, Record<string, { parameters?: Parameter[] }>> }>();
-    const pathParams = Object.values(doc.paths).flatMap((methods) =>
+    type Doc = { paths: Record<string, Record<string, { parameters?: Parameter[] }>> };
+    const docs = [await (await api('/openapi.json')).json<Doc>(), await (await api('/internal/openapi.json', { headers: INTERNAL })).json<Doc>()];
+    const pathParams = docs.flatMap((doc) => Object.values(doc.paths)).flatMap((methods) =>
       Object.values(methods).flatMap((operation) => (operation.parameters ?? []).filter((p) => p.in === 'path')),
     );
     expect(new Set(pathParams.map((p) => p.name))).toEqual(new Set(['task_id', 'file_id', 'model_id', 'key_id', 'account_id']));

@@ -24,7 +24,7 @@ describe('PUBLIC_BASE_URL outside development', () => {
       });
       expect(res.status).toBe(500);
       expect((await res.json<{ error: { code: string } }>()).error.code).toBe('internal_error');
-      expect(logged.mock.calls.map((call) => String(call[0])).join('\n')).toContain('PUBLIC_BASE_URL is empty');
+      expect(JSON.stringify(logged.mock.calls.map((call) => call[0]))).toContain('PUBLIC_BASE_URL is empty');
     } finally {
       logged.mockRestore();
     }

@@ -114,6 +114,29 @@ function authOf(template: string, raw: RawOperation): AuthKind {
   return schemes.length > 0 ? 'customer' : 'none';
 }
 
+/**
+ * The customer and the internal documents as one: their paths side by side, their components together
+ * (a component both use, such as `Error`, is the same schema in each).
+ */
+export function merged(...docs: OpenApiDoc[]): OpenApiDoc {
+  const out: Required<OpenApiDoc>['components'] & { schemas: Record<string, JsonSchema> } = { schemas: {}, securitySchemes: {} };
+  const paths: OpenApiDoc['paths'] = {};
+  for (const doc of docs) {
+    for (const [path, item] of Object.entries(doc.paths)) {
+      if (path in paths) throw new Error(`${path} is in two documents`);
+      paths[path] = item;
+    }
+    for (const [name, schema] of Object.entries(doc.components?.schemas ?? {})) {
+      if (name in out.schemas && JSON.stringify(out.schemas[name]) !== JSON.stringify(schema)) {
+        throw new Error(`component ${name} differs between the documents`);
+      }
+      out.schemas[name] = schema;
+    }
+    Object.assign(out.securitySchemes!, doc.components?.securitySchemes);
+  }
+  return { paths, components: out };
+}
+
 /** Every operation of the document, in document order. */
 export function operations(doc: OpenApiDoc): Operation[] {
   const ops: Operation[] = [];

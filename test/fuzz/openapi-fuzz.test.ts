@@ -1,17 +1,18 @@
 import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api } from '../helpers';
+import { api, INTERNAL } from '../helpers';
 import { missingParts } from './account-state';
 import { call } from './direct-fetch';
 import { setUp, type Setup } from './fixtures';
 import { report, runPlans, summary, type RunResult } from './fuzz-run';
-import { operations, type OpenApiDoc, type Operation } from './openapi-doc';
+import { merged, operations, type OpenApiDoc, type Operation } from './openapi-doc';
 import { defectKinds, operationRequests, operationWeight, undocumentedMethods, unknownPaths, type Plan } from './request-plan';
 import type { Rule } from './response-checks';
 
 /**
- * Issue 14, item 2: requests generated from the Worker's own `/openapi.json` (read at test time, so
+ * Issue 14, item 2: requests generated from the Worker's own documents, `/openapi.json` and the internal
+ * routes' `/internal/openapi.json` (read at test time, so
  * routes are covered as they land), valid and broken in exactly one place, over every operation,
  * parameter and declared header, plus Authorization, Content-Type, Idempotency-Key, Prefer and
  * x-request-id everywhere. One run of 5,000 requests (in beforeAll); each test below is one rule of
@@ -33,7 +34,8 @@ let run: RunResult;
 
 beforeAll(async () => {
   const started = Date.now();
-  const doc = await (await api('/openapi.json')).json<OpenApiDoc>();
+  const documents = [await api('/openapi.json'), await api('/internal/openapi.json', { headers: INTERNAL })];
+  const doc = merged(...(await Promise.all(documents.map((res) => res.json<OpenApiDoc>()))));
   ops = operations(doc);
   setup = await setUp(ops, `${SEED}`, env.INTERNAL_API_TOKEN);
   const f = setup.fixtures;
@@ -62,7 +64,7 @@ function expectNone(rule: Rule): void {
   if (found) throw new Error(`${RERUN}\n${found}`);
 }
 
-describe('requests generated from /openapi.json', () => {
+describe('requests generated from /openapi.json and /internal/openapi.json', () => {
   it('answer no request with a 5xx, but a documented 503 provider_unavailable', () => expectNone('no-5xx'));
 
   it('answer every status >= 400 in the error envelope, with a code of the contract that goes with the status', () =>

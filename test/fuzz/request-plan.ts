@@ -382,7 +382,8 @@ export function unknownPaths(ops: Operation[], f: Fixtures): fc.Arbitrary<Plan> 
       const path = {
         'trailing-slash': template.replace(/\/\{[^}]+\}.*$/, '') + '/',
         'extra-segment': `${concrete}/zzfuzz${junk}`,
-        version: concrete.replace(/\/v1\//, '/v0/'),
+        // A path with no version (`/healthz`) gets one, or it would be the documented path itself.
+        version: /\/v1\//.test(concrete) ? concrete.replace(/\/v1\//, '/v0/') : `/v0${concrete}`,
         'upper-case': concrete.toUpperCase(),
         'double-slash': concrete.replace(/\/([^/]+)$/, '//$1'),
         junk: `${concrete.split('/').slice(0, 3).join('/')}/zzfuzz-${junk}`,

@@ -30,7 +30,7 @@ export const CONTRACT_CODES: Readonly<Record<string, number>> = {
  * (contract, "OpenAI-compatible routes"): out of credits is 429 `insufficient_quota`, refused content
  * 400 `moderation_blocked`, a provider failure 502 and a generation still running 504.
  */
-const OPENAI_CODES: Readonly<Record<string, number>> = { insufficient_quota: 429, moderation_blocked: 400 };
+const OPENAI_CODES: Readonly<Record<string, number>> = { insufficient_quota: 429, moderation_blocked: 400, provider_error: 502, wait_timeout: 504 };
 const OPENAI_5XX = new Set([502, 504]);
 
 export interface Outcome {

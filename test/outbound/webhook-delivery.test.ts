@@ -64,8 +64,11 @@ describe('postWebhook', () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     const after = await postWebhook('https://hooks.example.com/x', headers, body);
     expect(after).toEqual({ statusCode: null, error: 'network error' });
-    const line = JSON.parse(String(logged.mock.calls.at(-1)?.[0])) as Record<string, unknown>;
-    expect(line).toMatchObject({ level: 'error', event: 'webhook_delivery_failed', host: 'hooks.example.com' });
-    expect(line.error).toContain(detail);
+    expect(logged.mock.calls.at(-1)?.[0]).toMatchObject({
+      level: 'error',
+      event: 'webhook_delivery_failed',
+      host: 'hooks.example.com',
+      error: { message: detail },
+    });
   });
 });

@@ -3,8 +3,34 @@ import { expect } from 'vitest';
 import type { AsyncNode, BackendNode } from '../../src/catalog/types';
 import type { Env } from '../../src/env';
 import type { ProviderAdapter } from '../../src/providers/adapter';
-import { type ProviderCall, type ProviderImage, ProviderRetryableError, type ProviderStep } from '../../src/providers/types';
+import { imageInfo } from '../../src/outbound/image-info';
+import { type ProviderCall, type ProviderImage, ProviderRetryableError, type ProviderStep, type SpooledImage } from '../../src/providers/types';
 import { pngSize } from '../png';
+
+/** The bytes of every inline image an adapter spooled in this test file, by file id. */
+const spooledBytes = new Map<string, Uint8Array>();
+
+/**
+ * Keeps an inline image's bytes in memory instead of R2 and describes it as the Worker would (an
+ * unreadable image gets zeros: what the adapter handed over is the point here, not its checks).
+ */
+export async function memorySpool(parts: Uint8Array[]): Promise<SpooledImage> {
+  const bytes = new Uint8Array(await new Blob(parts).arrayBuffer());
+  const file_id = `spooled_${spooledBytes.size}`;
+  spooledBytes.set(file_id, bytes);
+  return { file_id, ...(imageInfo(bytes) ?? { width: 0, height: 0, content_type: 'application/octet-stream' }) };
+}
+
+/** What a base64 text decodes to, for comparing with what an adapter handed over. */
+export const base64Bytes = (text: string): Uint8Array => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+
+/** The bytes of an image handed over inline; throws for a URL image. */
+export function inlineBytes(image: ProviderImage): Uint8Array {
+  if (!('spooled' in image)) throw new Error('expected an image handed over inline');
+  const bytes = spooledBytes.get(image.spooled.file_id);
+  if (!bytes) throw new Error(`no bytes were spooled as ${image.spooled.file_id}`);
+  return bytes;
+}
 
 /** One request an adapter made through a `recordingCall`. */
 export interface SentRequest {
@@ -53,14 +79,14 @@ export function recordingCall(answers: Response | Response[], options: Recording
     return answer;
   };
   const callEnv = options.env ? ({ ...env, ...options.env } as Env) : env;
-  return { call: { env: callEnv, fetch: fetchFn as typeof fetch }, sent };
+  return { call: { env: callEnv, fetch: fetchFn as typeof fetch, spool: memorySpool }, sent };
 }
 
 /**
  * The real fetch with the test env, whose provider base URLs point at the simulator. Wrapped in an
  * arrow because workerd's `fetch` throws "Illegal invocation" when called as a method of another object.
  */
-export const throughSimulator: ProviderCall = { env, fetch: (input, init) => fetch(input, init) };
+export const throughSimulator: ProviderCall = { env, fetch: (input, init) => fetch(input, init), spool: memorySpool };
 
 /** A canned JSON answer. */
 export const jsonAnswer = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
@@ -129,10 +155,9 @@ export async function downloadedPngSize(image: ProviderImage): Promise<{ width: 
   return pngSize(new Uint8Array(await (await fetch(image.url)).arrayBuffer()));
 }
 
-/** The size in the PNG header of an image handed over inline as base64; throws for a URL image. */
+/** The size in the PNG header of an image handed over inline; throws for a URL image. */
 export function inlinePngSize(image: ProviderImage): { width: number; height: number } {
-  if (!('base64' in image)) throw new Error('expected an image handed over inline');
-  return pngSize(Uint8Array.from(atob(image.base64), (c) => c.charCodeAt(0)));
+  return pngSize(inlineBytes(image));
 }
 
 /** A node that polls; fails the test for a sync one. */

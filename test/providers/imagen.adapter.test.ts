@@ -4,7 +4,7 @@ import { imagen4 } from '../../src/catalog/imagen-4';
 import { submitJob } from '../../src/providers/exchange';
 import { imagenAdapter, type ImagenJob } from '../../src/providers/imagen.adapter';
 import { uniquePrompt } from '../simulator-fixtures';
-import { expectRetryable, expectSync, failureMessage, inlinePngSize, jsonAnswer, onlyRequest, recordingCall, sentJson, succeededImages, throughSimulator } from './adapter-harness';
+import { base64Bytes, expectRetryable, expectSync, failureMessage, inlineBytes, inlinePngSize, jsonAnswer, onlyRequest, recordingCall, sentJson, succeededImages, throughSimulator } from './adapter-harness';
 
 const node = imagen4.nodes[0]!;
 const input = (fields: Record<string, unknown>) => imagen4.schema.parse({ model: 'imagen-4', prompt: 'a koi pond', ...fields });
@@ -51,18 +51,13 @@ describe('Imagen adapter: reading the answers', () => {
         { bytesBase64Encoded: 'BBBB', mimeType: 'image/png' },
       ],
     });
-    expect(await node.submit(input({ n: 2 }), call)).toEqual({
-      state: 'succeeded',
-      images: [
-        { base64: 'AAAA', content_type: 'image/png' },
-        { base64: 'BBBB', content_type: 'image/png' },
-      ],
-    });
+    const images = succeededImages(await node.submit(input({ n: 2 }), call));
+    expect(images.map(inlineBytes)).toEqual([base64Bytes('AAAA'), base64Bytes('BBBB')]);
   });
 
   it('keeps the images that passed when some were filtered', async () => {
     const { call } = answering(200, { predictions: [{ bytesBase64Encoded: 'AAAA', mimeType: 'image/png' }, { raiFilteredReason: 'filtered' }] });
-    expect(await node.submit(input({ n: 2 }), call)).toEqual({ state: 'succeeded', images: [{ base64: 'AAAA', content_type: 'image/png' }] });
+    expect(succeededImages(await node.submit(input({ n: 2 }), call)).map(inlineBytes)).toEqual([base64Bytes('AAAA')]);
   });
 
   it('reports content_moderated with the reason when every image was filtered', async () => {

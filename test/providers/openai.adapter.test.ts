@@ -4,7 +4,7 @@ import { gptImage15Official } from '../../src/catalog/gpt-image-1.5-official';
 import { submitJob } from '../../src/providers/exchange';
 import { openaiAdapter, type OpenAIImageJob } from '../../src/providers/openai.adapter';
 import { uniquePrompt } from '../simulator-fixtures';
-import { expectBearerJsonPost, expectRetryable, expectSync, failureMessage, inlinePngSize, jsonAnswer, onlyRequest, recordingCall, sentJson, succeededImages, throughSimulator } from './adapter-harness';
+import { base64Bytes, expectBearerJsonPost, expectRetryable, expectSync, failureMessage, inlineBytes, inlinePngSize, jsonAnswer, onlyRequest, recordingCall, sentJson, succeededImages, throughSimulator } from './adapter-harness';
 
 const node = gptImage15Official.nodes[0]!;
 const input = (fields: Record<string, unknown>) =>
@@ -48,15 +48,9 @@ describe('OpenAI adapter: the request it sends', () => {
 });
 
 describe('OpenAI adapter: reading the answers', () => {
-  it('hands over every b64_json image as PNG bytes', async () => {
-    const step = await node.submit(input({}), answering(200, success).call);
-    expect(step).toEqual({
-      state: 'succeeded',
-      images: [
-        { base64: 'iVBORw0KGgo=', content_type: 'image/png' },
-        { base64: 'iVBORw0KGgpB', content_type: 'image/png' },
-      ],
-    });
+  it('hands over every b64_json image as its decoded bytes, in order', async () => {
+    const images = succeededImages(await node.submit(input({}), answering(200, success).call));
+    expect(images.map(inlineBytes)).toEqual([base64Bytes('iVBORw0KGgo='), base64Bytes('iVBORw0KGgpB')]);
   });
 
   it('maps 400 moderation_blocked to content_moderated', async () => {

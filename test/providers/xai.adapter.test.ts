@@ -5,11 +5,13 @@ import { submitJob } from '../../src/providers/exchange';
 import { xaiAdapter, type XaiJob } from '../../src/providers/xai.adapter';
 import { firstJsonRequest, uniquePrompt } from '../simulator-fixtures';
 import {
+  base64Bytes,
   downloadedPngSize,
   expectSync,
   expectBearerJsonPost,
   expectRetryable,
   failureMessage,
+  inlineBytes,
   jsonAnswer,
   KEY_REJECTED,
   onlyRequest,
@@ -75,17 +77,14 @@ describe('xai adapter: the request', () => {
 });
 
 describe('xai adapter: reading the answers', () => {
-  it('reads data[].url as image URLs and data[].b64_json as inline images with their mime_type', async () => {
+  it('reads data[].url as image URLs and data[].b64_json as inline images', async () => {
     const urls = fake(Response.json({ data: [{ url: 'https://imgen.x.ai/a.jpeg', respect_moderation: true }, { url: 'https://imgen.x.ai/b.jpeg' }] }));
     expect(await submitJob(xaiAdapter, job, urls.call)).toEqual({
       state: 'succeeded',
       images: [{ url: 'https://imgen.x.ai/a.jpeg' }, { url: 'https://imgen.x.ai/b.jpeg' }],
     });
     const inline = fake(Response.json({ data: [{ b64_json: 'iVBORw0KGgo=', mime_type: 'image/png', revised_prompt: '' }] }));
-    expect(await submitJob(xaiAdapter, job, inline.call)).toEqual({
-      state: 'succeeded',
-      images: [{ base64: 'iVBORw0KGgo=', content_type: 'image/png' }],
-    });
+    expect(succeededImages(await submitJob(xaiAdapter, job, inline.call)).map(inlineBytes)).toEqual([base64Bytes('iVBORw0KGgo=')]);
   });
 
   it('reads a 200 with block_reason as a moderated prompt', async () => {

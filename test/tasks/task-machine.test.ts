@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { alarmAt, due, dueNow, forStorage } from '../../src/tasks/task-due';
-import { type TaskEvent, transition } from '../../src/tasks/task-machine';
+import { alarmAt, due, dueNow } from '../../src/tasks/task-due';
+import { MAX_CALLBACK_POLLS, type TaskEvent, transition } from '../../src/tasks/task-machine';
+import { QUEUE_RECHECK_MS, SLOT_ATTEMPTS } from '../../src/tasks/task-slot';
+import { renderTask } from '../../src/tasks/task-view';
 import { CONFIG, DEADLINE_MS, newRecord, run, T0 } from './machine-fixtures';
 
 const accepted = (handle = 'job-1'): TaskEvent => ({
@@ -29,15 +31,19 @@ const transient = (extra: Partial<Extract<TaskEvent, { type: 'provider_failed' }
   ...extra,
 });
 
+const slotGranted: TaskEvent = { type: 'slot_answered', pool: 'bfl', answer: { granted: true, lease_ms: 10_000 } };
+const slotQueued = (position: number): TaskEvent => ({ type: 'slot_answered', pool: 'bfl', answer: { granted: false, position } });
+
 describe('a new task', () => {
-  it('is pending with its first submit due now and its deadline ahead', () => {
+  it('is pending, asks its provider account for a submit slot now, and submits once granted, its deadline ahead', () => {
     const record = newRecord();
     expect(record.status).toBe('pending');
     expect(due(record)).toEqual([
       { work: 'deadline', at: T0 + DEADLINE_MS },
-      { work: 'submit', at: T0 },
+      { work: 'acquire', at: T0 },
     ]);
-    expect(dueNow(record, T0)).toBe('submit');
+    expect(dueNow(record, T0)).toBe('acquire');
+    expect(dueNow(run(record, [T0, slotGranted]), T0)).toBe('submit');
   });
 });
 
@@ -158,26 +164,18 @@ describe('the provider steps', () => {
   });
 });
 
-describe('inline (base64) results', () => {
-  const inline: TaskEvent = {
-    type: 'provider_answered',
-    step: { state: 'succeeded', images: [{ base64: 'iVBORw0KGgo=' }] },
-    provider: 'openai',
-    node: 'node7',
-    file_ids: ['img_0'],
-  };
+describe('results the provider sent inline', () => {
+  const spooled = { spooled: { file_id: 'img_0', width: 1024, height: 1024, content_type: 'image/png' } };
+  const inline: TaskEvent = { type: 'provider_answered', step: { state: 'succeeded', images: [spooled] }, provider: 'openai', node: 'node7', file_ids: ['img_0'] };
 
-  it('are never saved: the saved record repeats the step that produced them', () => {
+  it('were stored while the answer was read: the record keeps their description, under the file ids they were stored as', () => {
     const record = run(newRecord(), [T0, inline]);
-    expect(record.run.phase).toBe('store');
-    const saved = forStorage(record);
-    expect(JSON.stringify(saved)).not.toContain('iVBORw0KGgo');
-    expect(saved.run).toMatchObject({ phase: 'submit', images: [] });
+    expect(record.run).toMatchObject({ phase: 'store', images: [spooled], file_ids: ['img_0'] });
   });
 
-  it('a transient failure to store them asks the provider again', () => {
+  it('a transient failure in the store step retries that step, never the provider (which would generate and bill again)', () => {
     const record = run(newRecord(), [T0, inline], [T0, { type: 'store_failed', message: 'R2 down', retryable: true }]);
-    expect(record.run).toMatchObject({ phase: 'submit', images: [], retries: 1 });
+    expect(record.run).toMatchObject({ phase: 'store', images: [spooled], retries: 1 });
   });
 });
 
@@ -262,7 +260,7 @@ describe('a finished task', () => {
 
 describe('the alarm', () => {
   it('is set to the earliest due work, in whole milliseconds, never at or before now', () => {
-    const record = newRecord();
+    const record = run(newRecord(), [T0, slotGranted]);
     const fractional = { ...record, run: { ...record.run, next_at: T0 + 782.0093 } };
     // The stuck-task defect: an alarm fired at the truncated time found nothing due and re-armed itself to that same time.
     expect(dueNow(fractional, T0 + 782)).toBeNull();
@@ -308,10 +306,233 @@ describe('cancel', () => {
 });
 
 describe('status changes of a running task', () => {
-  it('are reported so the account can list tasks by status; final ones go with the settlement', () => {
+  it('are reported, final ones included, so the shell logs each transition and the account lists tasks by status', () => {
     expect(transition(newRecord(), accepted(), T0, CONFIG)).toMatchObject({ effects: [{ type: 'status_changed', status: 'processing' }] });
     const processing = run(newRecord(), [T0, accepted()]);
     expect(transition(processing, accepted(), T0 + 100, CONFIG)).toMatchObject({ effects: [] });
-    expect(transition(processing, { type: 'deadline_passed' }, T0 + DEADLINE_MS, CONFIG)).toMatchObject({ effects: [] });
+    expect(transition(processing, { type: 'deadline_passed' }, T0 + DEADLINE_MS, CONFIG)).toMatchObject({
+      effects: [{ type: 'node_outcome' }, { type: 'status_changed', status: 'failed' }],
+    });
+  });
+});
+
+describe('provider capacity (a submit slot per task, src/capacity/)', () => {
+  const queued = (position = 7) => run(newRecord(), [T0, slotQueued(position)]);
+
+  it('without a free slot the task is queued with its position, submits nothing, and asks again only as a safety net', () => {
+    const record = queued(7);
+    expect(record).toMatchObject({ status: 'queued', updated_at: T0, slot: { status: 'queued', pool: 'bfl', position: 7 } });
+    expect(renderTask(record)).toMatchObject({ status: 'queued', queue_position: 7 });
+    expect(due(record)).toEqual([
+      { work: 'deadline', at: T0 + DEADLINE_MS },
+      { work: 'acquire', at: T0 + QUEUE_RECHECK_MS },
+    ]);
+    expect(transition(record, slotQueued(3), T0 + 10, CONFIG)).toMatchObject({ effects: [] });
+  });
+
+  it('positions only go down: a later, higher one (a newcomer passed it, or pushes crossed) is not shown', () => {
+    const record = run(queued(7), [T0 + 10, slotQueued(4)], [T0 + 20, slotQueued(6)]);
+    expect(renderTask(record).queue_position).toBe(4);
+    expect(record.updated_at).toBe(T0 + 10);
+  });
+
+  it('a pushed grant makes the queued task next and due to submit at once; the slot is kept while the job runs and given back when it ends', () => {
+    const granted = run(queued(2), [T0 + 500, slotGranted]);
+    expect(granted).toMatchObject({ status: 'queued', slot: { status: 'held', position: 1 }, run: { next_at: T0 + 500 } });
+    expect(renderTask(granted).queue_position).toBe(1);
+    expect(dueNow(granted, T0 + 500)).toBe('submit');
+    const polling = run(granted, [T0 + 600, accepted()]);
+    expect(polling).toMatchObject({ status: 'processing', slot: { status: 'held' } });
+    expect(renderTask(polling)).not.toHaveProperty('queue_position');
+    // The lease is renewed at half its length while the job runs.
+    expect(due(polling)).toContainEqual({ work: 'renew', at: T0 + 500 + 5_000 });
+    const done = run(polling, [T0 + 700, finished()]);
+    expect(done.slot).toMatchObject({ status: 'release', pool: 'bfl', next_at: T0 + 700 });
+    expect(dueNow(done, T0 + 700)).toBe('release');
+    expect(run(done, [T0 + 700, { type: 'slot_released' }]).slot).toMatchObject({ status: 'free', pool: null, next_at: null });
+  });
+
+  it('a provider 429 despite the slot is no retry: the slot is asked for again, reporting the 429, and the task waits its turn', () => {
+    const held = run(newRecord(), [T0, slotGranted]);
+    const refused = run(held, [T0 + 10, transient({ rate_limited: true, retry_after_ms: 2000 })]);
+    expect(refused.run.retries).toBe(0);
+    expect(refused.slot).toMatchObject({ status: 'ask', pool: 'bfl', throttled: { retry_after_ms: 2000 }, next_at: T0 + 10 });
+    expect(dueNow(refused, T0 + 10)).toBe('acquire');
+    expect(run(refused, [T0 + 20, slotQueued(1)])).toMatchObject({ status: 'queued', slot: { status: 'queued', throttled: null, position: 1 } });
+  });
+
+  it('a queued task can be canceled, refunded in full, and gives its place back', () => {
+    const canceled = run(queued(), [T0 + 100, { type: 'cancel_requested' }]);
+    expect(canceled).toMatchObject({ status: 'canceled', charge: 0, slot: { status: 'release', pool: 'bfl' } });
+    expect(dueNow(canceled, T0 + 100)).toBe('release');
+  });
+
+  it('a queued task meets its deadline like any other: failed timeout, refunded, its place given back', () => {
+    const timedOut = run(queued(), [T0 + DEADLINE_MS, { type: 'deadline_passed' }]);
+    expect(timedOut).toMatchObject({ status: 'failed', charge: 0, error: { code: 'timeout' }, slot: { status: 'release' } });
+  });
+
+  it('a grant pushed to a task that ended meanwhile is given back', () => {
+    const canceled = run(newRecord(), [T0, { type: 'cancel_requested' }]);
+    expect(canceled.slot?.status).toBe('free');
+    expect(run(canceled, [T0 + 5, slotGranted]).slot).toMatchObject({ status: 'release', pool: 'bfl', next_at: T0 + 5 });
+  });
+
+  it('goes on without a slot when the capacity object cannot be reached, after a few tries', () => {
+    const down: TaskEvent = { type: 'slot_unreachable', message: 'down' };
+    const record = run(newRecord(), [T0, down], [T0 + 2_000, down]);
+    expect(dueNow(record, T0 + 2_000)).toBeNull();
+    const bypassing = run(record, [T0 + 6_000, down]);
+    expect(bypassing.slot).toMatchObject({ status: 'bypass', failures: SLOT_ATTEMPTS });
+    expect(dueNow(bypassing, T0 + 6_000)).toBe('submit');
+  });
+
+  it('a slot taken back while the job runs (its lease ran out) leaves the job running', () => {
+    const polling = run(newRecord(), [T0, slotGranted], [T0 + 1, accepted()]);
+    const lost = run(polling, [T0 + 5_001, { type: 'lease_renewed', lease_ms: null }]);
+    expect(lost).toMatchObject({ status: 'processing', slot: { status: 'free' }, run: { phase: 'poll' } });
+  });
+
+  it('moving to the next backend node gives the slot back, then asks the next provider account', () => {
+    const held = run(newRecord({ nodes: 2 }), [T0, slotGranted]);
+    const moved = run(held, [T0 + 1, { type: 'node_unconfigured', message: 'no key' }]);
+    expect(moved).toMatchObject({ run: { node_index: 1 }, slot: { status: 'release', pool: 'bfl' } });
+    expect(dueNow(moved, T0 + 1)).toBe('release');
+    const released = run(moved, [T0 + 2, { type: 'slot_released' }]);
+    expect(released.slot).toMatchObject({ status: 'ask', pool: null, next_at: T0 + 2 });
+  });
+});
+
+describe('provider callbacks and the poll schedule (src/tasks/poll-schedule.ts)', () => {
+  const HASH = 'a'.repeat(64);
+  const expected = { p50_ms: 10_000, p90_ms: 13_800, samples: 50 };
+  const watched = (callback: boolean): TaskEvent => ({
+    ...(accepted() as Extract<TaskEvent, { type: 'provider_answered' }>),
+    poll_hints: { expected, callback, min_interval_ms: 0 },
+    callback_token_hash: callback ? HASH : null,
+  });
+  const callback = (token_hash = HASH): TaskEvent => ({ type: 'callback_received', token_hash });
+
+  it('an accepted submit keeps its schedule hints and the hash of its callback token, and polls when the job is likely to end', () => {
+    const record = run(newRecord(), [T0, watched(false)]);
+    expect(record.run).toMatchObject({ submitted_at: T0, callback_token_hash: null, callback_polls: 0, poll_hints: { callback: false } });
+    // No poll before the likely window, however short POLL_MAX_MS: the 10th percentile (7.2 s) less one step (400 ms).
+    expect(record.run.next_at).toBe(T0 + 6846);
+    const withCallback = run(newRecord(), [T0, watched(true)]);
+    expect(withCallback.run).toMatchObject({ callback_token_hash: HASH });
+    // The callback is expected: the poll is the safety net, POLL_MAX_MS away (the 90th percentile is further).
+    expect(withCallback.run.next_at).toBe(T0 + 1000);
+  });
+
+  it('a callback with the job’s token makes the poll due now, and the poll, not the callback, moves the task', () => {
+    const polling = run(newRecord(), [T0, watched(true)]);
+    const hinted = run(polling, [T0 + 700, callback()]);
+    expect(hinted).toMatchObject({ status: 'processing', updated_at: T0, version: polling.version, run: { next_at: T0 + 700, callback_polls: 1 } });
+    expect(dueNow(hinted, T0 + 700)).toBe('poll');
+    // The provider says it is still running after all: the task waits for its schedule again.
+    const stillRunning = run(hinted, [T0 + 710, accepted()]);
+    expect(stillRunning.status).toBe('processing');
+    expect(stillRunning.run.next_at).toBe(T0 + 1_710);
+    expect(run(stillRunning, [T0 + 720, finished()]).run.phase).toBe('store');
+  });
+
+  it('refuses a callback with any other token, or for a job that asked for none, changing nothing', () => {
+    const polling = run(newRecord(), [T0, watched(true)]);
+    expect(transition(polling, callback('b'.repeat(64)), T0 + 1, CONFIG)).toEqual({ ok: false, reason: 'unknown_callback' });
+    const noCallback = run(newRecord(), [T0, watched(false)]);
+    expect(transition(noCallback, callback(), T0 + 1, CONFIG)).toEqual({ ok: false, reason: 'unknown_callback' });
+    expect(transition(newRecord(), callback(), T0 + 1, CONFIG)).toEqual({ ok: false, reason: 'unknown_callback' });
+  });
+
+  it('a replayed callback changes nothing once the job was seen ended, and at most a few make polls due early', () => {
+    const polling = run(newRecord(), [T0, watched(true)]);
+    const storing = run(polling, [T0 + 700, callback()], [T0 + 701, finished()]);
+    expect(run(storing, [T0 + 702, callback()])).toBe(storing);
+    const done = run(storing, [T0 + 750, stored()]);
+    expect(done.status).toBe('succeeded');
+    expect(run(done, [T0 + 9_000, callback()])).toBe(done);
+    let record = polling;
+    for (let i = 1; i <= MAX_CALLBACK_POLLS; i++) {
+      record = run(record, [T0 + i * 100, callback()], [T0 + i * 100 + 1, accepted()]);
+    }
+    expect(record.run.callback_polls).toBe(MAX_CALLBACK_POLLS);
+    // One more replay: the poll stays where the schedule put it.
+    expect(run(record, [T0 + 500, callback()])).toBe(record);
+  });
+});
+
+describe('node health (src/health/)', () => {
+  const unavailable: TaskEvent = { type: 'node_unavailable', node: 'node63', retry_at: T0 + 30_000 };
+  /** The node outcome a transition reports, if any. */
+  const outcomeOf = (record: ReturnType<typeof newRecord>, event: TaskEvent, at: number) => {
+    const result = transition(record, event, at, CONFIG);
+    if (!result.ok) throw new Error(`${event.type} refused`);
+    return result.effects.filter((effect) => effect.type === 'node_outcome');
+  };
+  const failedStep = (code: 'content_moderated' | 'provider_error' | 'provider_unavailable' | 'invalid_input_image'): TaskEvent => ({
+    type: 'provider_answered',
+    step: { state: 'failed', code, message: code },
+    provider: 'bfl',
+    node: 'node41',
+    file_ids: [],
+  });
+
+  it('a node out of rotation is left at once for the next, spending none of its tries and counting nothing against it', () => {
+    const retrying = run(newRecord({ nodes: 2 }), [T0, transient()]);
+    const result = transition(retrying, unavailable, T0 + 10, CONFIG);
+    expect(result.ok && result.record).toMatchObject({ status: 'pending', run: { node_index: 1, retries: 0, next_at: T0 + 10 } });
+    expect(outcomeOf(retrying, unavailable, T0 + 10)).toEqual([]);
+  });
+
+  it('with no node left, the task fails at once, provider_unavailable, refunded, saying when the node is tried again', () => {
+    const record = run(newRecord(), [T0, unavailable]);
+    expect(record).toMatchObject({ status: 'failed', charge: 0, completed_at: T0, error: { code: 'provider_unavailable' } });
+    expect(record.error!.message).toContain(`node63 is out of rotation after repeated failures; it is tried again from ${new Date(T0 + 30_000).toISOString()}`);
+  });
+
+  it('means nothing once the job is with a provider, or the task ended', () => {
+    const polling = run(newRecord({ nodes: 2 }), [T0, accepted()]);
+    expect(run(polling, [T0 + 5, unavailable])).toEqual(polling);
+    const ended = run(newRecord(), [T0, { type: 'cancel_requested' }]);
+    expect(run(ended, [T0 + 5, unavailable])).toEqual(ended);
+  });
+
+  it('a delivered result counts for the node, with the time from the accepted submit (or the synchronous call) to the result', () => {
+    const polling = run(newRecord(), [T0, accepted()], [T0 + 1_000, accepted()]);
+    expect(outcomeOf(polling, finished(), T0 + 4_200)).toEqual([{ type: 'node_outcome', node_index: 0, outcome: { kind: 'success', duration_ms: 4_200 } }]);
+    const calling = run(newRecord(), [T0 + 50, { type: 'submit_started' }]);
+    expect(outcomeOf(calling, finished(), T0 + 2_550)).toEqual([{ type: 'node_outcome', node_index: 0, outcome: { kind: 'success', duration_ms: 2_500 } }]);
+  });
+
+  it.each([
+    ['moderation', failedStep('content_moderated'), 'neutral'],
+    ['an input image the provider cannot use', failedStep('invalid_input_image'), 'neutral'],
+    ['a submit refused as a request (4xx)', failedStep('provider_error'), 'neutral'],
+    ['no image at all (filtered)', finished(0), 'neutral'],
+    ['our key or credit refused', failedStep('provider_unavailable'), 'failure'],
+  ] as const)('%s on submit counts as %s', (_case, event, kind) => {
+    expect(outcomeOf(newRecord(), event, T0 + 10)).toEqual([{ type: 'node_outcome', node_index: 0, outcome: { kind } }]);
+  });
+
+  it('a job the node accepted and then lost counts against it', () => {
+    const polling = run(newRecord(), [T0, accepted()]);
+    expect(outcomeOf(polling, failedStep('provider_error'), T0 + 500)).toEqual([{ type: 'node_outcome', node_index: 0, outcome: { kind: 'failure' } }]);
+  });
+
+  it('a transient failure counts only when the task gives up on the node, and a 429 never', () => {
+    const twice = run(newRecord({ nodes: 2 }), [T0, transient()]);
+    expect(outcomeOf(newRecord({ nodes: 2 }), transient(), T0)).toEqual([]);
+    const third = run(twice, [T0 + 1, transient()]);
+    expect(outcomeOf(third, transient(), T0 + 2)).toEqual([{ type: 'node_outcome', node_index: 0, outcome: { kind: 'failure' } }]);
+    expect(outcomeOf(third, transient({ rate_limited: true }), T0 + 2)).toEqual([]);
+    expect(outcomeOf(run(newRecord(), [T0, accepted()]), transient(), T0 + 100)).toEqual([]);
+  });
+
+  it('the deadline counts against the node only when the job was with it', () => {
+    const deadline: TaskEvent = { type: 'deadline_passed' };
+    expect(outcomeOf(run(newRecord(), [T0, accepted()]), deadline, T0 + DEADLINE_MS)).toEqual([
+      { type: 'node_outcome', node_index: 0, outcome: { kind: 'failure' } },
+    ]);
+    expect(outcomeOf(run(newRecord(), [T0, transient()]), deadline, T0 + DEADLINE_MS)).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@ import { taskStub } from '../../src/tasks/task.do';
 import { accountStub } from '../../src/accounts/account.do';
 import { newTaskId } from '../../src/ids';
 import { api, balance, createTask, customer, eventually, INTERNAL, newAccountId, topUp, waitForTask } from '../helpers';
+import { pngSize } from '../png';
 
 describe('the task object', () => {
   it('charges only for the images delivered when a provider silently filters some', async () => {
@@ -36,10 +37,17 @@ describe('the task object', () => {
     expect(await balance(auth)).toMatchObject({ balance: 10, reserved: 0 });
   });
 
-  it('never keeps inline (base64) results in its storage', async () => {
+  it('never keeps inline (base64) results in its storage: they went to R2 as the answer was read', async () => {
     const { auth } = await customer(undefined, 100);
-    const { task_id } = await (await createTask(auth, { model: 'gpt-image-1.5-official', prompt: 'An inline result' })).json<{ task_id: string }>();
-    expect((await waitForTask(auth, task_id)).status).toBe('succeeded');
+    const body = { model: 'gpt-image-1.5-official', prompt: 'An inline result', n: 2, size: '1536x1024' };
+    const { task_id } = await (await createTask(auth, body)).json<{ task_id: string }>();
+    const task = await waitForTask(auth, task_id);
+    expect({ status: task.status, error: task.error }).toEqual({ status: 'succeeded', error: null });
+    for (const image of (task.output as { images: { url: string }[] }).images) {
+      const stored = await env.IMAGES.get(new URL(image.url).pathname.split('/').pop()!);
+      const bytes = new Uint8Array(await stored!.arrayBuffer());
+      expect(pngSize(bytes)).toEqual({ width: 1536, height: 1024 });
+    }
     const stored = await runInDurableObject(taskStub(env, task_id), async (_instance, state) =>
       JSON.stringify(await state.storage.get('task')),
     );

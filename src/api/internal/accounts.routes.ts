@@ -20,6 +20,7 @@ const createKey = createRoute({
   ...common,
   method: 'post',
   path: '/accounts/{account_id}/keys',
+  operationId: 'createApiKey',
   summary: 'Mint an API key for an account',
   request: { params: AccountIdParam },
   responses: {
@@ -35,6 +36,7 @@ const revokeKey = createRoute({
   ...common,
   method: 'delete',
   path: '/keys/{key_id}',
+  operationId: 'revokeApiKey',
   summary: 'Revoke an API key',
   request: { params: KeyIdParam },
   responses: { 204: { description: 'Revoked.' }, ...errorResponses(400, 401, 404) },
@@ -45,6 +47,7 @@ const topUp = createRoute({
   middleware: [requiredJsonBody],
   method: 'post',
   path: '/accounts/{account_id}/credits',
+  operationId: 'topUpCredits',
   summary: 'Add credits (idempotent per reference)',
   request: { params: AccountIdParam, body: { required: true, content: { 'application/json': { schema: TopUpSchema } } } },
   responses: { 200: jsonResponse(TopUpResultSchema, 'The balance after the top-up.'), ...errorResponses(400, 401, 409, 413, 415) },
@@ -54,6 +57,7 @@ const readCredits = createRoute({
   ...common,
   method: 'get',
   path: '/accounts/{account_id}/credits',
+  operationId: 'getAccountCredits',
   summary: "An account's credits and ledger",
   request: { params: AccountIdParam, query: LedgerPageQuery },
   responses: { 200: jsonResponse(CreditsSchema, 'Balance, reserved credits and a ledger page.'), ...errorResponses(400, 401) },
@@ -63,6 +67,7 @@ const reconcile = createRoute({
   ...common,
   method: 'get',
   path: '/accounts/{account_id}/reconciliation',
+  operationId: 'reconcileAccount',
   summary: "Check an account's books",
   description:
     'Recomputes the balance from the ledger (top-ups − settled − open reservations) and checks that every open ' +

@@ -13,6 +13,7 @@ import { errorResponses, jsonResponse, internalSecurity } from '../openapi';
 const rotateSecret = createRoute({
   method: 'post',
   path: '/accounts/{account_id}/webhook-secret',
+  operationId: 'rotateWebhookSecret',
   summary: "Rotate an account's webhook secret",
   description:
     'Makes a new current secret. The old one keeps signing beside it for `grace_seconds` (default 24 h), ' +

@@ -9,6 +9,8 @@ import { LedgerPageQuery } from '../params';
 const getCredits = createRoute({
   method: 'get',
   path: '/billing/credits',
+  operationId: 'getCredits',
+  tags: ['billing'],
   summary: "The caller's credits and ledger",
   description: 'Ledger newest first; pass `next_cursor` back as `cursor` for older entries.',
   security: bearerSecurity,

@@ -7,6 +7,9 @@ import { FileIdParam, malformedParamIsNotFound } from '../params';
 const getFile = createRoute({
   method: 'get',
   path: '/files/{file_id}',
+  operationId: 'getFile',
+  tags: ['files'],
+  security: [],
   summary: 'Download a result image',
   description:
     'No Authorization header needed: the id holds about 190 random bits, so the URL is the capability. ' +

@@ -4,6 +4,7 @@ import { acceptedAnswer } from '../../accounts/idempotency';
 import { GenerationRequestSchema } from '../../catalog';
 import { createRouter, requiredJsonBody } from '../app';
 import { ApiError } from '../../errors';
+import { log } from '../../log';
 import { bearerSecurity, errorResponses } from '../openapi';
 import { IdempotencyKeyHeader } from '../params';
 import { publicOrigin } from '../public-origin';
@@ -16,6 +17,8 @@ import { preferredWait } from '../prefer';
 const createGeneration = createRoute({
   method: 'post',
   path: '/images/generations',
+  operationId: 'createGeneration',
+  tags: ['images'],
   summary: 'Create an image generation task',
   description:
     'Validates the request for its `model`, reserves its credits and starts an async task. With an `Idempotency-Key`, ' +
@@ -53,7 +56,7 @@ export const generationsRoutes = createRouter().openapi(createGeneration, async 
   const origin = publicOrigin(c.env, c.req.url);
   if (!origin.ok) {
     // A deployment fault, not the customer's: refuse before any credits move, and tell the operator what to set.
-    console.error(JSON.stringify({ level: 'error', request_id: c.get('requestId'), config: origin.problem }));
+    log.error('misconfigured', { request_id: c.get('requestId'), problem: origin.problem });
     throw new ApiError('internal_error', 'The service is misconfigured and cannot create tasks right now; no credits were charged.');
   }
   assertOutboundUrls(request, c.env);

@@ -1,6 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { baseCredits, findModel, MODELS } from '../../catalog';
 import type { ModelEntry } from '../../catalog/types';
+import { modelStatus, ModelStatusSchema, nodeSnapshots } from '../../health/model-status';
+import type { NodeSnapshot } from '../../health/snapshot';
 import { createRouter } from '../app';
 import { ApiError } from '../../errors';
 import { errorResponses, jsonResponse } from '../openapi';
@@ -19,11 +21,12 @@ const ModelSchema = z
     prices: z.array(z.object({ when: z.record(z.string(), z.string()), credits: z.number().int() })),
     backend_nodes: z.array(z.string()),
     parameters: z.record(z.string(), z.unknown()).openapi({ description: "JSON Schema of the model's request body." }),
+    status: ModelStatusSchema,
   })
   .openapi('Model');
 
-/** The catalog entry as the comparison table shows it, parameters generated from its schema. */
-function describe(model: ModelEntry): z.infer<typeof ModelSchema> {
+/** The catalog entry as the comparison table shows it, parameters generated from its schema, with its live status. */
+function describe(model: ModelEntry, snapshots: ReadonlyMap<string, NodeSnapshot>): z.infer<typeof ModelSchema> {
   return {
     id: model.id,
     display_name: model.display_name,
@@ -36,14 +39,19 @@ function describe(model: ModelEntry): z.infer<typeof ModelSchema> {
     prices: model.prices,
     backend_nodes: model.nodes.map((n) => n.id),
     parameters: z.toJSONSchema(model.schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+    status: modelStatus(model, snapshots),
   };
 }
 
 const listModels = createRoute({
   method: 'get',
   path: '/models',
+  operationId: 'listModels',
+  tags: ['models'],
+  security: [],
   summary: 'The model catalog',
-  description: 'Sorted by base credits, low to high. No authentication needed.',
+  description:
+    "Sorted by base credits, low to high. No authentication needed. Each model's `status` comes from recent tasks and may lag by a few seconds.",
   responses: {
     200: { description: 'Every model.', content: { 'application/json': { schema: z.object({ data: z.array(ModelSchema) }) } } },
   },
@@ -52,6 +60,9 @@ const listModels = createRoute({
 const getModel = createRoute({
   method: 'get',
   path: '/models/{model_id}',
+  operationId: 'getModel',
+  tags: ['models'],
+  security: [],
   summary: 'One model of the catalog',
   request: { params: ModelIdParam },
   responses: {
@@ -61,16 +72,17 @@ const getModel = createRoute({
 });
 
 export const modelsRoutes = createRouter()
-  .openapi(listModels, (c) =>
-    c.json({ data: MODELS.map(describe).sort((a, b) => a.base_credits - b.base_credits) }, 200),
-  )
+  .openapi(listModels, async (c) => {
+    const snapshots = await nodeSnapshots(c.env);
+    return c.json({ data: MODELS.map((m) => describe(m, snapshots)).sort((a, b) => a.base_credits - b.base_credits) }, 200);
+  })
   .openapi(
     getModel,
-    (c) => {
+    async (c) => {
       const { model_id } = c.req.valid('param');
       const model = findModel(model_id);
       if (!model) throw new ApiError('not_found', `No model ${model_id}.`, { param: 'model_id' });
-      return c.json(describe(model), 200);
+      return c.json(describe(model, await nodeSnapshots(c.env)), 200);
     },
     malformedParamIsNotFound('model_id', 'model'),
   );

@@ -15,6 +15,8 @@ const KEEP_ALIVE_MS = 15_000;
 const cancelTask = createRoute({
   method: 'post',
   path: '/tasks/{task_id}/cancel',
+  operationId: 'cancelTask',
+  tags: ['tasks'],
   summary: 'Cancel a task',
   description:
     'Allowed while no provider is generating the task (`pending` or `queued`, including a task whose submits were ' +
@@ -32,6 +34,8 @@ const cancelTask = createRoute({
 const taskEvents = createRoute({
   method: 'get',
   path: '/tasks/{task_id}/events',
+  operationId: 'streamTaskEvents',
+  tags: ['tasks'],
   summary: "Watch a task's changes",
   description:
     'A `text/event-stream`: first the task as it is now, then one `task` event per change (`id` increasing), a ' +

@@ -14,6 +14,8 @@ import { TaskSchema, type TaskView } from '../../tasks/task.schema';
 const getTask = createRoute({
   method: 'get',
   path: '/tasks/{task_id}',
+  operationId: 'getTask',
+  tags: ['tasks'],
   summary: 'Get a task',
   description: 'Finished tasks are served from a KV snapshot; running ones from the task itself.',
   security: bearerSecurity,
@@ -36,6 +38,8 @@ const TaskListSchema = z
 const listTasks = createRoute({
   method: 'get',
   path: '/tasks',
+  operationId: 'listTasks',
+  tags: ['tasks'],
   summary: "List the caller's tasks",
   description:
     'Newest first, `limit` at a time; pass `next_cursor` back as `cursor` (with the same filters) for older tasks. ' +

@@ -13,6 +13,8 @@ import { publicWebhookSecret, WebhookSecretSchema } from '../../accounts/webhook
 const getSecret = createRoute({
   method: 'get',
   path: '/webhooks/secret',
+  operationId: 'getWebhookSecret',
+  tags: ['webhooks'],
   summary: 'The webhook signing secret',
   description:
     'The secret that signs every webhook of this account (Standard Webhooks `v1`). Created on first use; ' +
@@ -25,6 +27,8 @@ const getSecret = createRoute({
 const redeliver = createRoute({
   method: 'post',
   path: '/tasks/{task_id}/webhook/redeliver',
+  operationId: 'redeliverWebhook',
+  tags: ['webhooks'],
   summary: "Deliver a finished task's webhook again",
   description:
     'Starts a new delivery with the full retry schedule and the same `webhook-id` (it is the same event). ' +

@@ -9,6 +9,7 @@ import type { ProviderAdapter } from '../../../src/providers/adapter';
 import { pollJob } from '../../../src/providers/exchange';
 import { type ProviderCall, type ProviderInfo, ProviderRetryableError, type ProviderStep } from '../../../src/providers/types';
 import { uniquePrompt } from '../../simulator-fixtures';
+import { memorySpool } from '../adapter-harness';
 import { checkAnswer, checkRequest } from './descriptions';
 
 
@@ -51,7 +52,7 @@ function recordingSimulatorCall(overrides: Partial<Env> = {}): { call: ProviderC
     });
     return response;
   };
-  return { call: { env: callEnv, fetch: fetchFn as typeof fetch }, exchanges };
+  return { call: { env: callEnv, fetch: fetchFn as typeof fetch, spool: memorySpool }, exchanges };
 }
 
 /** Every switch that changes what a provider answers; `hang` only where the job is polled (a sync call would wait ten minutes). */

@@ -73,7 +73,11 @@ const answerSchema = (fixture: Schema, endpoint: string): Schema => {
   return spec.responses['200'];
 };
 
-const CONTEXT: RequestContext = { base: new URL('https://provider.example'), inputImage: async () => 'not used' };
+const CONTEXT: RequestContext = {
+  base: new URL('https://provider.example'),
+  inputImage: async () => 'not used',
+  inline: (value) => ({ spooled: { file_id: value, width: 0, height: 0, content_type: 'image/png' } }),
+};
 const UNKNOWN = /unknown job status/;
 
 describe.each(ANSWERS.map(([adapter, ends]) => [`${adapter.provider.id} (${adapter.mode})`, adapter, ends] as const))(

@@ -1,0 +1,34 @@
+import type { Env } from '../env';
+import { log } from '../log';
+import type { TaskRecord } from '../tasks/task-record';
+import type { SlotEvent, SlotWork } from '../tasks/task-slot';
+import { capacityStub } from './capacity.do';
+import { poolOf } from './pools';
+
+/**
+ * The task's slot work (task-slot.ts) as calls to its provider account's capacity object, each said
+ * as the event the machine takes next. Never throws: an unreachable capacity object is an event too.
+ */
+export async function slotWork(env: Env, work: SlotWork, record: TaskRecord, provider: string): Promise<SlotEvent> {
+  const slot = record.slot;
+  const { task_id, account_id } = record;
+  try {
+    switch (work) {
+      case 'acquire': {
+        const pool = poolOf(provider);
+        // A place kept at another node's provider (the task moved on): given back first.
+        if (slot?.pool && slot.pool !== pool) await capacityStub(env, slot.pool).release(task_id, false);
+        const answer = await capacityStub(env, pool).acquire(pool, { task_id, account_id, throttle: slot?.throttled ?? null });
+        return { type: 'slot_answered', pool, answer };
+      }
+      case 'renew':
+        return { type: 'lease_renewed', lease_ms: slot?.pool ? await capacityStub(env, slot.pool).renew(task_id) : null };
+      case 'release':
+        if (slot?.pool) await capacityStub(env, slot.pool).release(task_id, record.provider !== null);
+        return { type: 'slot_released' };
+    }
+  } catch (err) {
+    log.warn('capacity_unreachable', { task_id, account_id, work, pool: slot?.pool ?? provider }, err);
+    return { type: 'slot_unreachable', message: 'The capacity object did not answer.' };
+  }
+}
