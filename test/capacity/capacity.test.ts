@@ -112,8 +112,8 @@ describe('provider capacity', () => {
 
     await allGivenBack();
     expect(positions.length).toBeGreaterThan(0);
+    // Where the first look finds it depends on how soon it came (a busy machine looks late); after that it only goes down.
     for (let i = 1; i < positions.length; i++) expect(positions[i]!).toBeLessThanOrEqual(positions[i - 1]!);
-    expect(positions[0]!).toBeGreaterThan(1);
   });
 
   it('takes back the slot of a task that died holding it when its lease runs out, and the waiting task goes on', async () => {
