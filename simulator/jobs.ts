@@ -101,8 +101,12 @@ export function createJobs(): { add(job: SimJob, faults: Faults): void; polled(p
       jobs.set(key, listed);
       if (jobs.size > MAX_JOBS) jobs.delete(jobs.keys().next().value!);
       if (!callback || faults.callback_drop || job.ready_at === null) return;
+      const due = job.ready_at + faults.callback_delay_ms;
+      // Node's timers run on a monotonic clock and may fire a millisecond before `Date.now()` reaches
+      // `due`; a callback built then would describe a job still pending, so it waits out the rest.
       // Unref'd: a pending callback must not keep the process alive once the server is closed.
-      setTimeout(() => void send(listed, job), Math.max(0, job.ready_at + faults.callback_delay_ms - Date.now())).unref();
+      const fire = () => (Date.now() < due ? setTimeout(fire, due - Date.now() + 1).unref() : void send(listed, job));
+      setTimeout(fire, Math.max(0, due - Date.now())).unref();
     },
     polled(provider, id) {
       const job = jobs.get(`${provider}/${id}`);
