@@ -9,7 +9,9 @@ export interface BigResultMemory {
   height: number;
   /** Bytes of one stored result image (they are all alike). */
   image_bytes: number;
-  /** Bytes of the provider's JSON answer (base64 images inside), computed from the image size. */
+  /** How the provider answered: base64 images inline in JSON, or a URL the Worker downloads from. */
+  answer: 'base64' | 'url';
+  /** Bytes of the provider's answer: the JSON (base64 images inside, computed from the image size), or the one image. */
   answer_bytes: number;
   /** workerd's resident memory before the task and its peak during it (VmHWM, reset just before). */
   rss_before_bytes: number;
@@ -40,21 +42,30 @@ async function generate(origin: string, customer: Customer, body: Record<string,
 
 /**
  * The largest result a task can have: `gpt-image-1.5-official` with `n` 10 at 1536×1024, and the
- * same with one image for comparison. OpenAI answers every image inline, base64 in one JSON body;
+ * same with one image, after a FLUX.2 image of about the same size answered as a URL for a baseline. OpenAI answers every image inline, base64 in one JSON body;
  * the simulator's `[sim:grain]` makes each image as large as a photograph. The peak is workerd's
  * high-water mark, reset through `/proc/PID/clear_refs` right before each task (Linux only), so it
  * is the whole process's: the Worker, garbage its V8 has not collected yet, and Miniflare's local
  * R2 receiving the copies, which production keeps elsewhere.
  */
 export async function measureBigResultMemory(origin: string, customer: Customer, pid: number): Promise<BigResultMemory[]> {
-  const body = { model: 'gpt-image-1.5-official', prompt: 'a crowded harbour at noon, photograph [sim:grain]', size: '1536x1024' };
-  // A first small task warms the code paths, so the figures are the big tasks' and not start-up's.
+  const prompt = 'a crowded harbour at noon, photograph [sim:grain]';
+  const body = { model: 'gpt-image-1.5-official', prompt, size: '1536x1024' };
+  // The baseline: a provider that answers with a URL (BFL), its one image downloaded and stored as a
+  // stream, with no base64 anywhere; what it costs is the runtime's and the local R2's share.
+  const cases: { answer: BigResultMemory['answer']; body: Record<string, unknown> }[] = [
+    { answer: 'url', body: { model: 'flux-2', prompt: `${prompt} url`, aspect_ratio: '3:2', resolution: '1K' } },
+    { answer: 'base64', body: { ...body, n: 1, prompt: `${prompt} 1` } },
+    { answer: 'base64', body: { ...body, n: 10, prompt: `${prompt} 10` } },
+  ];
+  // First small tasks warm the code paths, so the figures are the big tasks' and not start-up's.
   await generate(origin, customer, { ...body, n: 1, prompt: `${body.prompt} warm-up` });
+  await generate(origin, customer, { model: 'flux-2', prompt: `${prompt} warm-up` });
   const rows: BigResultMemory[] = [];
-  for (const n of [1, 10]) {
+  for (const { answer, body: request } of cases) {
     const rssBefore = statusField(pid, 'VmRSS');
     writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    const task = await generate(origin, customer, { ...body, n, prompt: `${body.prompt} ${n}` });
+    const task = await generate(origin, customer, request);
     const peak = statusField(pid, 'VmHWM');
     const images = (task.output as { images?: { url: string; width: number; height: number }[] } | null)?.images ?? [];
     const first = images[0];
@@ -63,12 +74,13 @@ export async function measureBigResultMemory(origin: string, customer: Customer,
     const download = () => fetch(first.url).then((res) => res.arrayBuffer());
     const imageBytes = (await download().catch(download)).byteLength;
     rows.push({
-      model: body.model,
+      model: String(request.model),
       images: images.length,
       width: first.width,
       height: first.height,
       image_bytes: imageBytes,
-      answer_bytes: Math.ceil(imageBytes / 3) * 4 * images.length,
+      answer,
+      answer_bytes: answer === 'url' ? imageBytes : Math.ceil(imageBytes / 3) * 4 * images.length,
       rss_before_bytes: rssBefore,
       rss_peak_bytes: peak,
       peak_over_image: (peak - rssBefore) / imageBytes,

@@ -348,11 +348,11 @@ function bigResultMemoryTable(rows: BenchResults['big_result_memory']): string {
   if (!rows) return 'Not measured in this run.';
   if ('skipped' in rows) return `Skipped: ${rows.skipped}.`;
   return [
-    '| Task | One image | Provider answer (base64) | workerd before | Peak during the task | Peak growth | Growth ÷ one image |',
+    '| Task | One image | Provider answer | workerd before | Peak during the task | Peak growth | Growth ÷ one image |',
     '|---|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.model}, n ${r.images}, ${r.width}×${r.height} (${r.status}) | ${(r.image_bytes / MIB).toFixed(1)} MiB | ${(r.answer_bytes / MIB).toFixed(1)} MiB | ` +
+        `| ${r.model}, n ${r.images}, ${r.width}×${r.height} (${r.status}) | ${(r.image_bytes / MIB).toFixed(1)} MiB | ${r.answer === 'url' ? 'a URL (the image downloaded)' : `${(r.answer_bytes / MIB).toFixed(1)} MiB of base64 JSON`} | ` +
         `${(r.rss_before_bytes / MIB).toFixed(0)} MiB | ${(r.rss_peak_bytes / MIB).toFixed(0)} MiB | ${((r.rss_peak_bytes - r.rss_before_bytes) / MIB).toFixed(1)} MiB | ${r.peak_over_image.toFixed(1)}× |`,
     ),
   ].join('\n');

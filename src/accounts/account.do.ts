@@ -100,9 +100,13 @@ export class AccountDO extends DurableObject<Env> {
     return (this.#requestLimiter ??= new RequestLimiter(this.#sql, config(this.env).requestsPerMinute));
   }
 
-  /** Counts one customer request against the account's rate limit (rate-limit.ts): allowed or not, and what is left. */
-  takeRequest(): RateDecision {
-    return this.#requests.take(Date.now());
+  /**
+   * Counts customer requests against the account's rate limit (rate-limit.ts): allowed or not, and what
+   * is left. The asking isolate gets up to `want` tokens (`granted`) for its requests of the next
+   * second (src/api/token-leases.ts).
+   */
+  takeRequests(want: number): RateDecision {
+    return this.#requests.take(Date.now(), want);
   }
 
   /** The account's rate limit: the one the BFF set, or the deployment's default. */

@@ -9,11 +9,11 @@
  * Why the account's object and not the Workers Rate Limiting binding: the binding's limit is fixed in
  * wrangler.toml (`limit()` takes only a key), so it cannot hold a limit the BFF sets per account at run
  * time, and its counters are per Cloudflare location and eventually consistent. One object per account
- * sees every request of the account, in order, wherever it comes from. (Measured cost: README,
+ * hands out every token of the account, wherever its requests come from. (Measured cost: README,
  * "Rate limits".)
  *
  * The bucket holds `requests_per_minute` tokens and refills at that many per minute; each answered
- * customer request takes one. It lives in memory only: a write per request would cost more than the
+ * customer request takes one, most of them from the few an isolate was lent (`leaseSize`). It lives in memory only: a write per request would cost more than the
  * request, and an object that restarts starts with a full bucket, as a minute of silence would leave it.
  */
 
@@ -22,9 +22,17 @@ export const MAX_REQUESTS_PER_MINUTE = 1_000_000;
 export const WINDOW_SECONDS = 60;
 const WINDOW_MS = WINDOW_SECONDS * 1000;
 
+/**
+ * The most tokens handed to an isolate per call: a hundredth of the account's minute. Below 200 a
+ * minute that is one, so small limits stay exact to the request; at the default 600, six.
+ */
+export const leaseSize = (requestsPerMinute: number): number => Math.max(1, Math.floor(requestsPerMinute / 100));
+
 /** What one request found: allowed or not, and what the `RateLimit` headers report. */
 export interface RateDecision {
   allowed: boolean;
+  /** Tokens taken: 0 when refused, else 1 for the request plus any lent ahead to the asking isolate. */
+  granted: number;
   /** The limit in force, per minute (the bucket's size). */
   limit: number;
   /** Whole tokens left after this request. */
@@ -66,16 +74,20 @@ export class TokenBucket {
     this.#at = Math.max(this.#at, now);
   }
 
-  /** Takes one token if there is one; a refused request takes nothing. */
-  take(now: number): RateDecision {
+  /**
+   * Takes up to `want` whole tokens if there is at least one (the request's, then tokens lent ahead);
+   * a refused request takes nothing.
+   */
+  take(now: number, want = 1): RateDecision {
     this.#refill(now);
-    const allowed = this.#tokens >= 1;
-    if (allowed) this.#tokens -= 1;
+    const granted = Math.min(Math.max(1, want), Math.floor(this.#tokens));
+    const allowed = granted >= 1;
+    if (allowed) this.#tokens -= granted;
     const whole = Math.floor(this.#tokens);
     // Until the bucket holds one more whole token than now (the first one, when it is empty).
     // Rounded to whole milliseconds first, so float noise cannot add a second.
     const nextTokenMs = Math.round(((whole + 1 - this.#tokens) * WINDOW_MS) / this.#capacity);
-    return { allowed, limit: this.#capacity, remaining: whole, reset_seconds: Math.max(1, Math.ceil(nextTokenMs / 1000)) };
+    return { allowed, granted, limit: this.#capacity, remaining: whole, reset_seconds: Math.max(1, Math.ceil(nextTokenMs / 1000)) };
   }
 
   /**
@@ -126,10 +138,10 @@ export class RequestLimiter {
     return this.#limits;
   }
 
-  /** Takes one request from the bucket. */
-  take(now: number): RateDecision {
+  /** Takes one token for a request and up to `want − 1` more for the asking isolate, no more than `leaseSize`. */
+  take(now: number, want: number): RateDecision {
     this.#bucket ??= new TokenBucket(this.limits().requests_per_minute, now);
-    return this.#bucket.take(now);
+    return this.#bucket.take(now, Math.min(want, leaseSize(this.#bucket.capacity)));
   }
 
   /** Sets the account's limit (kept until set again) and applies it to the bucket at once. */

@@ -5,6 +5,7 @@ import { type RateDecision, WINDOW_SECONDS } from '../accounts/rate-limit';
 import type { AppEnv } from '../env';
 import { ApiError, ErrorBodySchema } from '../errors';
 import { log } from '../log';
+import { TokenLeases } from './token-leases';
 
 /**
  * Rate limits as HTTP sees them (contract, "Operating"), with the header fields of the IETF draft
@@ -36,19 +37,29 @@ function accountHeaders(decision: RateDecision): Record<string, string> {
   };
 }
 
+/** The tokens the accounts' objects lent this isolate (./token-leases.ts). */
+const leases = new TokenLeases();
+
+/** Forgets the isolate's tokens of an account, as the BFF sets its limit: the next request asks its object. */
+export function dropLease(accountId: string): void {
+  leases.forget(accountId);
+}
+
 /**
  * Counts the request against the account's limit; over it, throws `429 rate_limited`. Returns the header
  * fields for the answer, or none when the account's object could not be asked: the limit is a brake,
  * not a gate, and every customer route needs that object or the task's anyway.
  */
 export async function limitAccount(c: Context<AppEnv>, accountId: string): Promise<Record<string, string>> {
-  let decision: RateDecision;
-  try {
-    decision = await accountStub(c.env, accountId).takeRequest();
-  } catch (err) {
-    log.warn('rate_limit_unavailable', { request_id: c.get('requestId'), account_id: accountId }, err);
-    return {};
-  }
+  const decision = await leases.take(accountId, (want) =>
+    accountStub(c.env, accountId)
+      .takeRequests(want)
+      .catch((err: unknown) => {
+        log.warn('rate_limit_unavailable', { request_id: c.get('requestId'), account_id: accountId }, err);
+        return null;
+      }),
+  );
+  if (!decision) return {};
   const headers = accountHeaders(decision);
   if (!decision.allowed) {
     throw new ApiError(

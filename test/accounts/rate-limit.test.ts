@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TokenBucket } from '../../src/accounts/rate-limit';
+import { leaseSize, TokenBucket } from '../../src/accounts/rate-limit';
 
 /** The account's token bucket on a clock the test moves: `RateLimit` fields, refusals and refills without sleeping. */
 
@@ -31,7 +31,7 @@ describe('an account’s token bucket', () => {
     takeAll(bucket, 3, T0);
     const refused = bucket.take(T0 + 5_000);
     // 3 a minute is one token every 20 s; 5 s of it have passed.
-    expect(refused).toEqual({ allowed: false, limit: 3, remaining: 0, reset_seconds: 15 });
+    expect(refused).toEqual({ allowed: false, granted: 0, limit: 3, remaining: 0, reset_seconds: 15 });
     expect(bucket.take(T0 + 5_000)).toEqual(refused);
     expect(bucket.take(T0 + 19_999).allowed).toBe(false);
     expect(bucket.take(T0 + 20_001)).toMatchObject({ allowed: true, remaining: 0 });
@@ -65,5 +65,19 @@ describe('an account’s token bucket', () => {
     ]);
     bucket.resize(10, T0);
     expect(takeAll(bucket, 9, T0).map((d) => d.allowed)).toEqual([...Array<boolean>(8).fill(true), false]);
+  });
+
+  it('lends whole tokens ahead with the request’s own, never more than it holds, and refuses as before', () => {
+    const bucket = new TokenBucket(600, T0);
+    expect(bucket.take(T0, 6)).toMatchObject({ allowed: true, granted: 6, remaining: 594 });
+    bucket.take(T0, 592);
+    expect(bucket.take(T0, 6)).toMatchObject({ allowed: true, granted: 2, remaining: 0 });
+    expect(bucket.take(T0, 6)).toMatchObject({ allowed: false, granted: 0 });
+  });
+});
+
+describe('the tokens an isolate is lent per call', () => {
+  it('are a hundredth of the minute, and one below 200 a minute, so small limits stay exact', () => {
+    expect([1, 5, 199, 200, 600, 1_000_000].map(leaseSize)).toEqual([1, 1, 1, 2, 6, 10_000]);
   });
 });

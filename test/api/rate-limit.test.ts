@@ -109,6 +109,37 @@ describe('an account’s rate limit', () => {
     });
   });
 
+  it('holds with tokens lent to the isolate: never more than the limit and its refill, each answer one fewer', async () => {
+    const { accountId, auth } = await customer();
+    // 200 a minute: the account's object lends two tokens a call; it refills one every 300 ms.
+    await setLimit(accountId, { requests_per_minute: 200 });
+    const started = Date.now();
+    const answers: Response[] = [];
+    while (answers.length < 1_000 && answers.at(-1)?.status !== 429) {
+      answers.push(await api('/api/v1/tasks/task_0000000000000000000000', { headers: auth }));
+    }
+    const seconds = (Date.now() - started) / 1000;
+    expect(answers.at(-1)!.status).toBe(429);
+    const allowed = answers.filter((r) => r.status === 404).length;
+    expect(allowed).toBe(answers.length - 1);
+    expect(allowed).toBeLessThanOrEqual(200 + Math.ceil(seconds / 0.3));
+    // Tokens a lease held past its second are lost, never given twice: a few at most here.
+    expect(allowed).toBeGreaterThanOrEqual(150);
+    // The first call took two tokens: the answers to it and to the request served from the lease.
+    expect(answers.slice(0, 2).map((r) => fields(r.headers.get('ratelimit')).r)).toEqual([199, 198]);
+  });
+
+  it('applies a limit the BFF lowers at once, even where the isolate holds lent tokens', async () => {
+    const { accountId, auth } = await customer();
+    await setLimit(accountId, { requests_per_minute: 600 });
+    expect(fields((await credits(auth)).headers.get('ratelimit')).r).toBe(599);
+    await setLimit(accountId, { requests_per_minute: 1 });
+    const last = await credits(auth);
+    expect(last.status).toBe(200);
+    expect(last.headers.get('ratelimit-policy')).toBe('"account";q=1;w=60');
+    expect((await credits(auth)).status).toBe(429);
+  });
+
   it('does not count refused credentials against anyone’s account', async () => {
     const res = await credits({ authorization: `Bearer aio_${'x'.repeat(32)}` });
     expect(res.status).toBe(401);

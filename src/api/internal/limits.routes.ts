@@ -4,6 +4,7 @@ import { AccountIdParam } from '../../accounts/credits.schema';
 import { MAX_REQUESTS_PER_MINUTE } from '../../accounts/rate-limit';
 import { createRouter, requiredJsonBody } from '../app';
 import { errorResponses, internalSecurity, jsonResponse } from '../openapi';
+import { dropLease } from '../rate-limit';
 
 /** The BFF sets each account's request rate limit here (contract, "Operating"); until then the deployment's default applies. */
 
@@ -61,6 +62,7 @@ export const limitsRoutes = createRouter()
     const { account_id } = c.req.valid('param');
     const { requests_per_minute } = c.req.valid('json');
     const limits = await accountStub(c.env, account_id).setRequestLimits(requests_per_minute);
+    dropLease(account_id);
     return c.json({ account_id, ...limits }, 200);
   })
   .openapi(getLimits, async (c) => {

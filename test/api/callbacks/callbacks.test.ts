@@ -167,6 +167,20 @@ describe('provider callbacks', () => {
     expect(job.polls).toBeGreaterThan(0);
   });
 
+  it('a callback the provider holds back goes out late as asked, and changes nothing once it comes', async () => {
+    const { auth } = await customer(undefined, 100);
+    const res = await createTask(auth, { model: 'flux-2', prompt: uniquePrompt('a lark [sim:slow=300] [sim:callback-delay=1500]') });
+    const { task_id } = await res.json<{ task_id: string }>();
+    const done = await waitForTask(auth, task_id);
+    expect(done.status).toBe('succeeded');
+    const job = await jobOf(task_id, (j) => j.callback?.sent_at != null);
+    // `[sim:callback-delay=1500]` held it back that long after the job was ready.
+    expect(job.callback!.sent_at! - job.ready_at!).toBeGreaterThanOrEqual(1_500);
+    const callback = await sentCallback(task_id);
+    expect((await replay(callback)).status).toBe(200);
+    expect(await (await api(`/api/v1/tasks/${task_id}`, { headers: auth })).json()).toEqual(done);
+  });
+
   it('is no part of the public API document', async () => {
     const doc = await (await api('/openapi.json')).json<{ paths: Record<string, unknown> }>();
     expect(Object.keys(doc.paths).filter((path) => path.startsWith('/callbacks'))).toEqual([]);
