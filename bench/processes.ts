@@ -81,3 +81,23 @@ export function childPids(name: string): number[] {
   }
   return pids;
 }
+
+/**
+ * Waits until process `pid` used under `share` of a core over a whole `windowMs`, or `maxMs` passed:
+ * work a server still owes from the step before (alarms, webhooks, snapshots) must not be billed to the
+ * next measurement. Returns how long it waited, or null off Linux.
+ */
+export async function waitUntilIdle(pid: number, { share = 0.05, windowMs = 1_000, maxMs = 30_000 } = {}): Promise<number | null> {
+  const started = Date.now();
+  let before = processCpuSeconds(pid);
+  if (before === null) return null;
+  while (Date.now() - started < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const after = processCpuSeconds(pid);
+    if (after === null) return null;
+    if (after - before < (share * windowMs) / 1000) break;
+    before = after;
+  }
+  return Date.now() - started;
+}
+

@@ -299,7 +299,9 @@ function loadGeneratorParagraph(report: Report): string {
   return (
     `autocannon ${report.versions.autocannon} in the bench's own Node ${report.machine.node} process: ${report.settings.connections} ` +
     `keep-alive connections, closed loop (each connection sends its next request when the previous answer arrives), ` +
-    `${report.settings.warmupSeconds} s warm-up then ${report.settings.seconds} s measured. Latencies are every expected-status ` +
+    `each load starting once the server has used under 5% of a core for a whole second (at most 30 s of waiting), so work ` +
+    `left over from the step before is not billed to it, then ${report.settings.warmupSeconds} s warm-up and ${report.settings.seconds} s measured. ` +
+    `Latencies are every expected-status ` +
     `sample's own time (hrtime), not autocannon's 1 ms histogram; throughput counts up to the last answer. ` +
     `It is not the bottleneck: against the floor it drove ${fixed(r.floor.rps)} req/s, ${ratio(r.floor.rps, best)} the fastest ` +
     `gateway route (${fixed(best)} req/s), while using ${pct(r.floor.client_cpu_core_share)} of one core ` +

@@ -9,7 +9,7 @@ import { type LoadFigures, type LoadSettings, type LoadTarget, measureLoad } fro
 import { OPENAI_COMPAT_VARS, openAICompatTarget } from './openai-compat';
 import { startPeer } from './peer';
 import { freePort } from '../scripts/free-port';
-import { type Child, startChild, waitForHttp } from './processes';
+import { type Child, startChild, waitForHttp, waitUntilIdle } from './processes';
 import { type BenchResults, machineInfo, versions, writeReports } from './report';
 import { measureAddedLatency, type ServeGateway } from './added-latency';
 import { runBurst } from './burst';
@@ -92,6 +92,10 @@ async function load(
   server: { pid: number | null; logs?: () => string },
   settings: LoadSettings = SETTINGS,
 ): Promise<LoadFigures> {
+  if (server.pid !== null) {
+    const waited = await waitUntilIdle(server.pid);
+    if (waited !== null && waited > 1_500) log(`${name}: waited ${(waited / 1000).toFixed(1)} s for the server to go quiet`);
+  }
   const f = await measureLoad(target, settings, server.pid);
   log(`${name}: ${f.rps.toFixed(0)} req/s, p50 ${f.p50_ms.toFixed(2)} ms, p99 ${f.p99_ms.toFixed(2)} ms, failed ${f.failed}`);
   if (f.failed > 0) {

@@ -5,20 +5,20 @@ import type { RateDecision } from '../accounts/rate-limit';
  * are counted without a call to the object: that call cost about 6 ms at the median and a third of a
  * poll's throughput (README, "Rate limits").
  *
- * - An isolate asks for as many tokens as the account's requests it served in the last second (at
- *   least one, and no more than the object's `leaseSize`), so an isolate that sees an account rarely
- *   asks for one token per request, exactly as without leases, and a busy one about once a second.
- * - Tokens are spent for a second after they were lent; what is left then is lost to the account,
- *   never lent twice, so the limit can only come out stricter than the bucket's, by about what one
- *   isolate's traffic changed in a second.
- * - Requests that find no token while a call is out wait for its tokens instead of asking in turn.
+ * - A request that finds no token asks the object for as many as the isolate served of the account in
+ *   the last second (at least one, and no more than the object's `leaseSize`), so an isolate that sees
+ *   an account rarely asks for one token per request, exactly as without leases, and a busy one about
+ *   once a second. While such a call is out, other requests that find no token ask for their own one
+ *   only, so a second's worth is never asked for twice at once.
+ * - Tokens are spent for a second after the last call that added some; what is left then is lost to the
+ *   account, never lent twice, so an account never gets more than its bucket holds and refills.
+ * - No request waits on another's call: a promise shared across requests hangs every waiter when the
+ *   request that made it is canceled (the runtime then answers them 500; `npm run chaos` found it).
  */
 
 const LEASE_MS = 1_000;
 /** Beyond this many accounts, the ones with nothing in hand are forgotten before another is kept. */
 const MAX_ACCOUNTS = 10_000;
-/** Rounds of waiting for a shared call before a request asks the object for itself alone. */
-const MAX_SHARED_ROUNDS = 4;
 
 /** Asks the account's object for `want` tokens (the request's own and some ahead); null when it cannot answer. */
 export type AskTokens = (want: number) => Promise<RateDecision | null>;
@@ -33,9 +33,8 @@ interface AccountTokens {
   second: number;
   count: number;
   previous: number;
-  /** Requests waiting for the call in flight. */
-  waiting: number;
-  asking: Promise<RateDecision | null> | undefined;
+  /** Calls to the object out now that ask for more than their request's own token. */
+  lending: number;
 }
 
 /** What a request found: counted (with the fields' figures) or refused, or `null` when the object could not answer. */
@@ -57,14 +56,23 @@ export class TokenLeases {
    */
   async take(accountId: string, ask: AskTokens): Promise<LeaseDecision> {
     const tokens = this.#tokensOf(accountId);
-    for (let round = 0; round < MAX_SHARED_ROUNDS; round++) {
-      const spent = this.#spend(tokens);
-      if (spent) return spent;
-      const answer = await this.#shared(tokens, ask);
-      if (!answer?.allowed) return answer;
+    const spent = this.#spend(tokens);
+    if (spent) return spent;
+    const want = tokens.lending > 0 ? 1 : Math.max(1, tokens.previous);
+    if (want > 1) tokens.lending++;
+    let answer: RateDecision | null;
+    try {
+      answer = await ask(want);
+    } finally {
+      if (want > 1) tokens.lending--;
     }
-    // Others took every token of the calls this request waited for: it asks for its own.
-    return ask(1);
+    if (!answer?.allowed) return answer;
+    const now = this.now();
+    // This request's token is one of those granted; the rest join what the isolate holds.
+    tokens.left = (tokens.expires > now ? tokens.left : 0) + answer.granted - 1;
+    tokens.expires = now + LEASE_MS;
+    tokens.decision = answer;
+    return { ...answer, remaining: answer.remaining + tokens.left };
   }
 
   #tokensOf(accountId: string): AccountTokens {
@@ -73,7 +81,7 @@ export class TokenLeases {
     let tokens = this.#accounts.get(accountId);
     if (!tokens) {
       if (this.#accounts.size >= MAX_ACCOUNTS) this.#prune(now);
-      tokens = { left: 0, expires: 0, decision: undefined, second, count: 0, previous: 0, waiting: 0, asking: undefined };
+      tokens = { left: 0, expires: 0, decision: undefined, second, count: 0, previous: 0, lending: 0 };
       this.#accounts.set(accountId, tokens);
     }
     if (second !== tokens.second) {
@@ -92,35 +100,9 @@ export class TokenLeases {
     return { ...tokens.decision, remaining: tokens.decision.remaining + tokens.left };
   }
 
-  /** The call in flight for the account, or a new one sized to the last second's requests and those waiting. */
-  async #shared(tokens: AccountTokens, ask: AskTokens): Promise<RateDecision | null> {
-    tokens.waiting++;
-    try {
-      tokens.asking ??= this.#call(tokens, ask, Math.max(1, tokens.previous, tokens.waiting));
-      return await tokens.asking;
-    } finally {
-      tokens.waiting--;
-    }
-  }
-
-  async #call(tokens: AccountTokens, ask: AskTokens, want: number): Promise<RateDecision | null> {
-    try {
-      const answer = await ask(want);
-      if (answer?.allowed) {
-        const now = this.now();
-        tokens.left = (tokens.expires > now ? tokens.left : 0) + answer.granted;
-        tokens.expires = now + LEASE_MS;
-      }
-      if (answer) tokens.decision = answer;
-      return answer;
-    } finally {
-      tokens.asking = undefined;
-    }
-  }
-
   #prune(now: number): void {
     for (const [id, tokens] of this.#accounts) {
-      if (!tokens.asking && (tokens.left < 1 || tokens.expires <= now)) this.#accounts.delete(id);
+      if (tokens.lending === 0 && (tokens.left < 1 || tokens.expires <= now)) this.#accounts.delete(id);
     }
   }
 }

@@ -66,33 +66,46 @@ describe('tokens lent to an isolate', () => {
     expect(after?.remaining).toBe(502);
   });
 
-  it('makes requests that find no token while a call is out wait for its tokens instead of calling again', async () => {
-    const leases = new TokenLeases(() => T0);
-    let release: (decision: RateDecision) => void = () => {};
-    let calls = 0;
-    const ask: AskTokens = () => {
-      calls++;
-      return new Promise((resolve) => (release = resolve));
+  it('asks for a second’s worth once at a time: requests that find no token meanwhile ask for their own only', async () => {
+    const clock = { now: T0 };
+    const leases = new TokenLeases(() => clock.now);
+    const wants: number[] = [];
+    const pending: ((decision: RateDecision) => void)[] = [];
+    const ask: AskTokens = (want) => {
+      wants.push(want);
+      return new Promise((resolve) => pending.push(resolve));
     };
-    const waiting = [leases.take('acct', ask), leases.take('acct', ask), leases.take('acct', ask)];
-    await Promise.resolve();
-    release({ allowed: true, granted: 3, limit: 600, remaining: 100, reset_seconds: 1 });
-    const answers = await Promise.all(waiting);
-    expect(calls).toBe(1);
-    expect(answers.map((a) => a?.remaining).sort()).toEqual([100, 101, 102]);
+    const grant = (granted: number, remaining: number) => ({ allowed: true, granted, limit: 6_000, remaining, reset_seconds: 1 });
+    // A busy second first: 5 requests, each asking for one while nothing is known.
+    for (let i = 0; i < 5; i++) {
+      const answer = leases.take('acct', ask);
+      pending.shift()!(grant(1, 100));
+      await answer;
+    }
+    clock.now += 1_000;
+    const answers = [leases.take('acct', ask), leases.take('acct', ask), leases.take('acct', ask)];
+    expect(wants.slice(5)).toEqual([5, 1, 1]);
+    pending.shift()!(grant(5, 90));
+    pending.shift()!(grant(1, 89));
+    pending.shift()!(grant(1, 88));
+    await Promise.all(answers);
+    // Seven granted, three spent: four in hand for the next requests, without a call.
+    const next = [];
+    for (let i = 0; i < 4; i++) next.push((await leases.take('acct', ask))?.remaining);
+    expect(wants).toHaveLength(8);
+    expect(next).toEqual([91, 90, 89, 88]);
   });
 
-  it('answers a refusal to every request that waited for it, and keeps nothing', async () => {
+  it('answers a refusal, and keeps nothing', async () => {
     const leases = new TokenLeases(() => T0);
-    let calls = 0;
     const refusal: RateDecision = { allowed: false, granted: 0, limit: 5, remaining: 0, reset_seconds: 12 };
+    let calls = 0;
     const ask: AskTokens = async () => {
       calls++;
       return refusal;
     };
-    const answers = await Promise.all([leases.take('acct', ask), leases.take('acct', ask)]);
-    expect(answers).toEqual([refusal, refusal]);
-    expect(calls).toBe(1);
+    expect(await Promise.all([leases.take('acct', ask), leases.take('acct', ask)])).toEqual([refusal, refusal]);
+    expect(calls).toBe(2);
   });
 
   it('lets the request through without fields when the object cannot answer, and asks again next time', async () => {
