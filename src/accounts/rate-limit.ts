@@ -13,8 +13,9 @@
  * "Rate limits".)
  *
  * The bucket holds `requests_per_minute` tokens and refills at that many per minute; each answered
- * customer request takes one, most of them from the few an isolate was lent (`leaseSize`). It lives in memory only: a write per request would cost more than the
- * request, and an object that restarts starts with a full bucket, as a minute of silence would leave it.
+ * customer request takes one, most of them from the few an isolate was lent (`leaseSize`). It lives in
+ * memory only: a write per request would cost more than the request, and an object that restarts
+ * starts with a full bucket, as a minute of silence would leave it.
  */
 
 /** The most the BFF may set: beyond this one object could not serve the account anyway. */
