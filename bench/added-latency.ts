@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { freePort } from '../scripts/free-port';
 import { createTask, type Customer, getTask, newCustomer, type TaskSeen } from './gateway-client';
-import { type Child, startChild, waitForHttp } from './processes';
+import { startSimulator } from './processes';
 import type { ServedWorker } from './workers';
 
 /**
@@ -179,11 +178,9 @@ async function measurePath(
  * starts a gateway instance (the bench's build and bindings).
  */
 export async function measureAddedLatency(serve: ServeGateway, token: string, log: (line: string) => void): Promise<AddedLatencyResults> {
-  const port = await freePort();
-  const sim: Child = startChild(process.execPath, ['--import', 'tsx', 'simulator/main.ts'], { SIM_PORT: String(port), SIM_DURATIONS: 'realistic' });
-  const simUrl = `http://127.0.0.1:${port}`;
+  const sim = await startSimulator({ SIM_DURATIONS: 'realistic' });
+  const simUrl = sim.url;
   try {
-    await waitForHttp(`${simUrl}/__sim/health`, 30_000);
     const paths: AddedLatencyPath[] = [];
     for (const spec of PATHS) {
       const path = await measurePath(serve, simUrl, token, spec);

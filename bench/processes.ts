@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { freePort } from '../scripts/free-port';
 
 /** Resolves once `url` answers at all (any status), or rejects after `timeoutMs`. */
 export async function waitForHttp(url: string, timeoutMs: number, init?: RequestInit): Promise<void> {
@@ -43,6 +44,20 @@ export function startChild(command: string, args: string[], env: Record<string, 
       clearTimeout(killed);
     },
   };
+}
+
+/** The provider simulator (simulator/main.ts) in a process of its own, once it answers. */
+export async function startSimulator(env: Record<string, string> = {}, timeoutMs = 60_000): Promise<{ url: string; pid: number | null; stop(): Promise<void> }> {
+  const port = await freePort();
+  const sim = startChild(process.execPath, ['--import', 'tsx', 'simulator/main.ts'], { SIM_PORT: String(port), ...env });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${url}/__sim/health`, timeoutMs);
+  } catch (err) {
+    await sim.stop();
+    throw new Error(`${String(err)}\n${sim.output()}`);
+  }
+  return { url, pid: sim.process.pid ?? null, stop: () => sim.stop() };
 }
 
 const CLOCK_TICKS_PER_S = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;

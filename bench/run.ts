@@ -8,8 +8,7 @@ import { createTask, type Customer, newCustomer, waitForTask } from './gateway-c
 import { type LoadFigures, type LoadSettings, type LoadTarget, measureLoad } from './load';
 import { OPENAI_COMPAT_VARS, openAICompatTarget } from './openai-compat';
 import { startPeer } from './peer';
-import { freePort } from '../scripts/free-port';
-import { type Child, startChild, waitForHttp, waitUntilIdle } from './processes';
+import { startSimulator, waitUntilIdle } from './processes';
 import { type BenchResults, machineInfo, versions, writeReports } from './report';
 import { measureAddedLatency, type ServeGateway } from './added-latency';
 import { runBurst } from './burst';
@@ -144,13 +143,9 @@ async function main(): Promise<void> {
   const gatewayBundle = buildWorker(join(work, 'gateway'));
   const floorBundle = buildWorker(join(work, 'floor'), { config: 'bench/floor.wrangler.toml' });
 
-  const simPort = await freePort();
-  const sim: Child = startChild(process.execPath, ['--import', 'tsx', 'simulator/main.ts'], { SIM_PORT: String(simPort) });
+  const sim = await startSimulator();
   cleanups.push(() => sim.stop());
-  const simUrl = `http://127.0.0.1:${simPort}`;
-  await waitForHttp(`${simUrl}/__sim/health`, 30_000).catch((err: unknown) => {
-    throw new Error(`${String(err)}\n${sim.output()}`);
-  });
+  const simUrl = sim.url;
   const receiver = await startWebhookReceiver();
   cleanups.push(() => receiver.close());
 
@@ -183,7 +178,7 @@ async function main(): Promise<void> {
     log(`peer skipped: ${peer.skipped}`);
   } else {
     cleanups.push(() => peer.stop());
-    results.upstream = await load('simulator POST /v1/images/generations (direct)', peer.upstreamTarget, { pid: sim.process.pid ?? null });
+    results.upstream = await load('simulator POST /v1/images/generations (direct)', peer.upstreamTarget, { pid: sim.pid });
     results.peer = await load('portkey POST /v1/images/generations', peer.target, { pid: peer.pid });
     await peer.stop();
   }

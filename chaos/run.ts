@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildWorker } from '../bench/build';
-import { type Child, startChild, waitForHttp } from '../bench/processes';
+import { startSimulator } from '../bench/processes';
 import { machineInfo } from '../bench/report';
 import { freePort } from '../scripts/free-port';
 import { PROVIDERS } from '../src/providers';
@@ -71,13 +71,9 @@ async function main(): Promise<number> {
   log(`seed ${settings.seed}, ${settings.tasks} tasks over ${settings.spreadSeconds} s, ${settings.restarts} kills, ${settings.accounts} accounts; ${machine.nproc} cores, load ${machine.load_average_at_start.join(' ')}`);
   const bundle = buildWorker(join(work, 'bundle'));
 
-  const simPort = await freePort();
-  const sim: Child = startChild(process.execPath, ['--import', 'tsx', 'simulator/main.ts'], { SIM_PORT: String(simPort) });
+  const sim = await startSimulator();
   cleanups.push(() => sim.stop());
-  const simUrl = `http://127.0.0.1:${simPort}`;
-  await waitForHttp(`${simUrl}/__sim/health`, 60_000).catch((err: unknown) => {
-    throw new Error(`${String(err)}\n${sim.output()}`);
-  });
+  const simUrl = sim.url;
 
   const secrets = new Map<number, string>();
   const receivers = await startReceivers(plan.inputPath, (marker) => {

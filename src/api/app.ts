@@ -162,8 +162,9 @@ export function installErrorHandling(app: OpenAPIHono<AppEnv>): void {
     if (!error) {
       log.error('unhandled_error', { request_id: id }, err);
       error = new ApiError('internal_error', 'An unexpected error occurred.');
-    } else if (error.status >= 500) {
-      // Ours, not the client's: the cause (never sent) is what explains it.
+    } else if (error.status === 500 || (error.status > 500 && error.cause !== undefined)) {
+      // Ours, not the client's: the cause (never sent) is what explains it. A 502 or 504 without one is
+      // an answer the route chose (a provider failed, a wait ran out), told by the request line.
       log.error('server_error', { request_id: id, code: error.code }, error);
     }
     for (const [name, value] of Object.entries(error.headers)) c.header(name, value);

@@ -6,9 +6,9 @@ import { jsonResponse } from './openapi';
 /**
  * `GET /healthz` for load balancers and uptime checks: 200 while this Worker serves requests with a
  * configuration it can run with (parsed once per isolate, so the check is free; a bad variable is a 500).
- * It touches no binding on purpose: a probe every few seconds from several checkers would otherwise be a
- * billed Durable Object or KV call each, and a storage outage is what the routes' own 5xx and the logs
- * report, per route and per account.
+ * It touches no storage on purpose (only the per-address rate limiter every anonymous route passes): a
+ * probe every few seconds from several checkers would otherwise be a billed Durable Object or KV call
+ * each, and a storage outage is what the routes' own 5xx and the logs report, per route and per account.
  */
 const getHealth = createRoute({
   method: 'get',

@@ -1,4 +1,7 @@
-import type { Env } from '../env';
+import type { Context } from 'hono';
+import type { AppEnv, Env } from '../env';
+import { ApiError } from '../errors';
+import { log } from '../log';
 
 /** The origin of result URLs, or what is wrong with the configuration, naming the variable. */
 export type PublicOrigin = { ok: true; origin: string } | { ok: false; problem: string };
@@ -35,4 +38,15 @@ export function publicOrigin(env: Pick<Env, 'ENVIRONMENT' | 'PUBLIC_BASE_URL'>, 
     ok: false,
     problem: `PUBLIC_BASE_URL is empty: outside development (ENVIRONMENT is ${JSON.stringify(env.ENVIRONMENT)}) it must be the public origin of result URLs`,
   };
+}
+
+/**
+ * The origin for a task the request is about to create; a misconfiguration is the deployment's fault,
+ * not the customer's: refused before any credits move, and the log tells the operator what to set.
+ */
+export function requirePublicOrigin(c: Context<AppEnv>): string {
+  const origin = publicOrigin(c.env, c.req.url);
+  if (origin.ok) return origin.origin;
+  log.error('misconfigured', { request_id: c.get('requestId'), problem: origin.problem });
+  throw new ApiError('internal_error', 'The service is misconfigured and cannot create tasks right now; no credits were charged.');
 }

@@ -39,6 +39,8 @@ export const logRequests = createMiddleware<AppEnv>(async (c, next) => {
     latency_ms: Date.now() - started,
     ...(c.error instanceof ApiError ? { error_code: c.error.code } : {}),
   };
-  if (status >= 500) log.error('request', fields);
+  // A 500 is a fault of ours; a 502, 503 or 504 names a provider or a wait that ran out.
+  if (status === 500) log.error('request', fields);
+  else if (status > 500) log.warn('request', fields);
   else log.info('request', fields);
 });

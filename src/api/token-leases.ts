@@ -69,8 +69,10 @@ export class TokenLeases {
     if (!answer?.allowed) return answer;
     const now = this.now();
     // This request's token is one of those granted; the rest join what the isolate holds.
-    tokens.left = (tokens.expires > now ? tokens.left : 0) + answer.granted - 1;
-    tokens.expires = now + LEASE_MS;
+    if (answer.granted > 1) {
+      tokens.left = (tokens.expires > now ? tokens.left : 0) + answer.granted - 1;
+      tokens.expires = now + LEASE_MS;
+    }
     tokens.decision = answer;
     return { ...answer, remaining: answer.remaining + tokens.left };
   }

@@ -36,7 +36,7 @@ export type ModelStatus = z.infer<typeof ModelStatusSchema>;
 export const DEGRADED_BELOW = 0.9;
 const MIN_DECIDED = 5;
 
-/** Whether a node takes new tasks as its snapshot tells: closed, or open with its cool-down not over. */
+/** Whether a node is out of rotation as its snapshot tells: open, until a probe closes it again. */
 function outOfRotation(snapshot: NodeSnapshot | undefined): boolean {
   return snapshot?.state === 'open';
 }
@@ -74,24 +74,29 @@ export function modelStatus(model: Pick<ModelEntry, 'id' | 'nodes'>, snapshots: 
 
 /** Snapshots read within this long are served from the isolate's memory: the models route is read far more than written. */
 const MEMO_MS = 2_000;
-/** Every backend node of the catalog: read together, so every reader shares one read. */
+/** Every backend node of the catalog: read together, in one KV read. */
 const CATALOG_NODES = [...new Set(MODELS.flatMap((m) => m.nodes.map((n) => n.id)))].sort();
-let memo: { at: number; snapshots: Promise<Map<string, NodeSnapshot>> } | null = null;
+/**
+ * The last snapshots read, kept resolved: a promise shared across requests would hang every reader
+ * when the request that started the read is canceled (the runtime then answers them 500), so
+ * readers that miss at the same moment each read KV themselves.
+ */
+let memo: { at: number; snapshots: Map<string, NodeSnapshot> } | null = null;
 
 /**
- * The snapshots of the catalog's nodes (`nodes` among them), one KV read for all of them, shared by
- * the isolate's readers for up to 2 s. A read that fails counts as no snapshots (every model
- * operational, without figures) rather than failing its reader.
+ * The snapshots of the catalog's nodes, one KV read for all of them, kept by the isolate for up to
+ * 2 s. A read that fails counts as no snapshots (every model operational, without figures) rather
+ * than failing its reader.
  */
-export function nodeSnapshots(env: Env, nodes: readonly string[] = [], now = Date.now()): Promise<Map<string, NodeSnapshot>> {
-  const extra = nodes.filter((node) => !CATALOG_NODES.includes(node));
-  if (extra.length === 0 && memo && now - memo.at < MEMO_MS) return memo.snapshots;
-  const snapshots = readSnapshots(env, [...CATALOG_NODES, ...extra]);
-  if (extra.length === 0) memo = { at: now, snapshots };
-  return snapshots;
+export async function nodeSnapshots(env: Env): Promise<Map<string, NodeSnapshot>> {
+  if (memo && Date.now() - memo.at < MEMO_MS) return memo.snapshots;
+  const snapshots = await readSnapshots(env, CATALOG_NODES);
+  if (snapshots) memo = { at: Date.now(), snapshots };
+  return snapshots ?? new Map();
 }
 
-async function readSnapshots(env: Env, nodes: string[]): Promise<Map<string, NodeSnapshot>> {
+/** The nodes' snapshots, or null when KV could not be read. */
+async function readSnapshots(env: Env, nodes: readonly string[]): Promise<Map<string, NodeSnapshot> | null> {
   const found = new Map<string, NodeSnapshot>();
   try {
     const values = await env.KV.get<NodeSnapshot>(nodes.map(snapshotKey), 'json');
@@ -99,9 +104,9 @@ async function readSnapshots(env: Env, nodes: string[]): Promise<Map<string, Nod
       const value = values.get(snapshotKey(node));
       if (value?.v === 1) found.set(node, value);
     }
+    return found;
   } catch (err) {
     log.error('node_snapshots_unreadable', { nodes }, err);
-    memo = null;
+    return null;
   }
-  return found;
 }

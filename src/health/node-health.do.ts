@@ -120,7 +120,9 @@ export class NodeHealthDO extends DurableObject<Env> {
     const byModel = new Map<string, Sample[]>();
     for (const sample of samples) {
       if (model !== undefined && sample.model !== model) continue;
-      byModel.set(sample.model, [...(byModel.get(sample.model) ?? []), sample]);
+      const list = byModel.get(sample.model);
+      if (list) list.push(sample);
+      else byModel.set(sample.model, [sample]);
     }
     return {
       node: this.ctx.storage.kv.get<string>('node') ?? '',

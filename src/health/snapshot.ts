@@ -5,8 +5,8 @@ export const WINDOW_MS = 15 * 60_000;
 
 /**
  * What a node's health object publishes in KV for readers that must not call it (the public models
- * route). `state` is the breaker as it was when written: `open` with a `retry_at` already past reads
- * as half-open (a probe may go through).
+ * route). `state` is the breaker as it was when written; an open node reads as down until a probe
+ * closes it, whatever its `retry_at` (when the next probe may go).
  */
 export interface NodeSnapshot {
   v: 1;

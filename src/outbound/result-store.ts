@@ -1,4 +1,5 @@
 import type { Env } from '../env';
+import { log } from '../log';
 import type { ProviderImage, SpooledImage } from '../providers/types';
 import { describeNetworkFailure } from './network-failure';
 import { withTimeout } from './timeout';
@@ -71,9 +72,23 @@ export async function storeResultImage(
   return { url: fileUrl(publicBaseUrl, fileId), width, height, content_type };
 }
 
-/** Stores an inline result image (its bytes in consecutive parts) under a new `fileId`, as the provider's answer is read. */
+/** Tries R2 gets for an inline image before its answer, and the paid generation with it, is given up. */
+const SPOOL_ATTEMPTS = 3;
+
+/**
+ * Stores an inline result image (its bytes in consecutive parts) under a new `fileId`, as the provider's
+ * answer is read. That answer is read once: an image not stored here takes another generation, billed
+ * again by the provider, so a failing put is tried again while the bytes are still in hand.
+ */
 export async function spoolResultImage(env: Env, parts: Uint8Array[], fileId: string, taskId: string): Promise<SpooledImage> {
-  return { file_id: fileId, ...(await putImage(env, parts, fileId, taskId)) };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { file_id: fileId, ...(await putImage(env, parts, fileId, taskId)) };
+    } catch (err) {
+      if (err instanceof ResultUnavailableError || attempt >= SPOOL_ATTEMPTS) throw err;
+      log.warn('result_spool_retried', { task_id: taskId, file_id: fileId, attempt }, err);
+    }
+  }
 }
 
 const joined = (parts: Uint8Array[]): Uint8Array => {

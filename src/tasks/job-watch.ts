@@ -38,7 +38,7 @@ export function offersCallbacks(provider: string): boolean {
  */
 export async function watchJob(env: Env, record: TaskRecord, node: BackendNode): Promise<JobWatch> {
   const facts = PROVIDERS.find((p) => p.id === node.provider)?.facts;
-  const snapshot = (await nodeSnapshots(env, [node.id])).get(node.id);
+  const snapshot = (await nodeSnapshots(env)).get(node.id);
   const callback = config(env).providerCallbacks && offersCallbacks(node.provider);
   const poll_hints: PollHints = {
     expected: durationEstimate(snapshot?.models[record.model]),

@@ -76,7 +76,8 @@ export function slotEvent(record: TaskRecord, event: SlotEvent, now: number): Ta
       const failures = slot.failures + 1;
       if (slot.status === 'ask' || slot.status === 'queued') {
         // Capacity protects the provider; it must not stop the task: after a few tries, go on without it.
-        if (failures >= SLOT_ATTEMPTS) return { ...record, slot: { ...slot, status: 'bypass', next_at: null, failures, position: null }, run: { ...record.run, next_at: now } };
+        // The position is kept, as on release: a task that queues again later shows no higher one.
+        if (failures >= SLOT_ATTEMPTS) return { ...record, slot: { ...slot, status: 'bypass', next_at: null, failures }, run: { ...record.run, next_at: now } };
         return { ...record, slot: { ...slot, failures, next_at: now + retryIn(failures) } };
       }
       // An unreleased slot comes back when its lease runs out.

@@ -33,13 +33,14 @@ export async function performWork(env: Env, work: Work, record: TaskRecord): Pro
     case 'submit':
     case 'poll':
       return providerStep(env, record, work);
-    case 'acquire':
-    case 'renew':
-    case 'release': {
+    case 'acquire': {
       const node = nodeOf(record);
       if (!node) return { type: 'node_unconfigured', message: `Model ${record.model} has no backend node ${record.run.node_index}.` };
-      return slotWork(env, work, record, node.provider);
+      return slotWork(env, { work, provider: node.provider }, record);
     }
+    case 'renew':
+    case 'release':
+      return slotWork(env, { work }, record);
     case 'store':
       try {
         const images = await Promise.all(

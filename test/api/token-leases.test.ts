@@ -149,7 +149,30 @@ describe('tokens lent to an isolate', () => {
             if (alone.take(clock.now).allowed) allowedAlone++;
           }
           expect(allowed).toBeLessThanOrEqual(capacity + Math.floor((capacity * (clock.now - T0)) / 60_000));
-          if (gaps.slice(1).every((gap) => gap >= 1_000)) expect(allowed).toBe(allowedAlone);
+          if (capacity < 200 || gaps.slice(1).every((gap) => gap >= 1_000)) expect(allowed).toBe(allowedAlone);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('gives exactly what the bucket alone would to requests a second or more apart, at any limit', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.array(fc.integer({ min: 1_000, max: 20_000 }), { minLength: 2, maxLength: 200 }),
+        async (capacity, gaps) => {
+          const clock = { now: T0 };
+          const leases = new TokenLeases(() => clock.now);
+          const object = accountObject(capacity, clock);
+          const alone = new TokenBucket(capacity, T0);
+          for (const gap of gaps) {
+            clock.now += gap;
+            const answer = await leases.take('acct', object.ask);
+            const expected = alone.take(clock.now);
+            expect(answer?.allowed).toBe(expected.allowed);
+            expect(answer?.remaining).toBe(expected.remaining);
+          }
         },
       ),
       { numRuns: 200 },

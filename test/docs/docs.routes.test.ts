@@ -41,6 +41,7 @@ describe('GET /docs: the API reference page', () => {
   it('serves every file the page loads, with its type, nosniff and a year of caching (the names carry their hash)', async () => {
     const files = pageFiles(await (await api('/docs')).text()).filter((path) => !path.endsWith('.txt'));
     const types: Record<string, RegExp> = { js: /^(?:text|application)\/javascript/, css: /^text\/css/, png: /^image\/png$/ };
+    expect(files.length).toBeGreaterThanOrEqual(3);
     for (const path of files) {
       const res = await api(path);
       expect(res.status, path).toBe(200);

@@ -27,6 +27,30 @@ describe('storing an inline result image from its decoded parts', () => {
     expect(pngSize(new Uint8Array(await (await env.IMAGES.get(fileId))!.arrayBuffer()))).toEqual({ width: 32, height: 16 });
   });
 
+  it('tries R2 again while it holds the bytes, since losing them would cost another paid generation', async () => {
+    const png = pngHeaded(64, 32, 2_000);
+    const fileId = newFileId();
+    let puts = 0;
+    const flaky = {
+      ...env,
+      IMAGES: {
+        put: async (...args: Parameters<typeof env.IMAGES.put>) => {
+          if (++puts < 3) {
+            await (args[1] as ReadableStream | null)?.cancel?.();
+            throw new Error('R2 is briefly unavailable');
+          }
+          return env.IMAGES.put(...args);
+        },
+      },
+    } as unknown as typeof env;
+    expect(await spoolResultImage(flaky, partsOf(png, 500), fileId, 'task_spool')).toMatchObject({ width: 64, height: 32 });
+    expect(puts).toBe(3);
+    expect(new Uint8Array(await (await env.IMAGES.get(fileId))!.arrayBuffer())).toEqual(png);
+
+    puts = -10;
+    await expect(spoolResultImage(flaky, partsOf(png, 500), newFileId(), 'task_spool')).rejects.toThrow('R2 is briefly unavailable');
+  });
+
   it('refuses bytes that are not a PNG, JPEG or WebP image, storing nothing', async () => {
     const fileId = newFileId();
     await expect(spoolResultImage(env, [new TextEncoder().encode('<html>not an image</html>')], fileId, 'task_spool')).rejects.toBeInstanceOf(
@@ -43,5 +67,7 @@ describe('storing an inline result image from its decoded parts', () => {
       height: 4,
       content_type: 'image/webp',
     });
+    // Nothing was copied under the file id the task would otherwise have used.
+    expect(await env.IMAGES.head('unused')).toBeNull();
   });
 });

@@ -43,7 +43,9 @@ describe('the task object', () => {
     const { task_id } = await (await createTask(auth, body)).json<{ task_id: string }>();
     const task = await waitForTask(auth, task_id);
     expect({ status: task.status, error: task.error }).toEqual({ status: 'succeeded', error: null });
-    for (const image of (task.output as { images: { url: string }[] }).images) {
+    const images = (task.output as { images: { url: string }[] }).images;
+    expect(images).toHaveLength(2);
+    for (const image of images) {
       const stored = await env.IMAGES.get(new URL(image.url).pathname.split('/').pop()!);
       const bytes = new Uint8Array(await stored!.arrayBuffer());
       expect(pngSize(bytes)).toEqual({ width: 1536, height: 1024 });

@@ -7,7 +7,7 @@ import type { InputValue } from '../../tasks/task.schema';
 import { createRouter } from '../app';
 import { requireApiKey } from '../auth/middleware';
 import { bearerSecurity } from '../openapi';
-import { publicOrigin } from '../public-origin';
+import { requirePublicOrigin } from '../public-origin';
 import { fromFormText, modelField, modelRequest } from './model-request';
 import { OpenAIEditFormSchema } from './openai.schema';
 import { openAIResponses } from './responses';
@@ -49,21 +49,17 @@ export const editsRoutes = createRouter().openapi(editImage, async (c) => {
   if (files.length === 0) throw new ApiError('invalid_request', 'image: is required: send the image to edit as a file part', { param: 'image' });
   const own: Record<string, InputValue> = Object.fromEntries(Object.entries(texts).map(([field, text]) => [field, fromFormText(model, field, text)]));
   assertOutboundUrls(own, c.env);
-  const origin = publicOrigin(c.env, c.req.url);
-  if (!origin.ok) {
-    log.error('misconfigured', { request_id: c.get('requestId'), problem: origin.problem });
-    throw new ApiError('internal_error', 'The service is misconfigured and cannot create tasks right now; no credits were charged.');
-  }
+  const origin = requirePublicOrigin(c);
   const images = await checkImages(files);
   // Validated with the URLs the images will have, so a refused request stores nothing.
-  const uploads = plannedUploads(images.length, origin.origin);
+  const uploads = plannedUploads(images.length, origin);
   const request = modelRequest(model, { prompt, n, size, quality }, own, { fields: { [IMAGES_FIELD]: uploads.urls }, param: 'image' });
   await storeUploads(c.env, uploads.ids, images, c.get('accountId'));
   const answer = await runTask(c, request, {
     format: response_format,
-    origin: origin.origin,
+    origin: origin,
     imageParam: 'image',
-    // No task will read them: the uploads go again.
+    // Refused, no task: no one will read the uploads.
     onRefused: () => c.executionCtx.waitUntil(c.env.IMAGES.delete(uploads.ids)),
   });
   return c.json(answer, 200);

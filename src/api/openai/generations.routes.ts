@@ -6,7 +6,7 @@ import { assertOutboundUrls } from '../../outbound/url-guard';
 import { createRouter, MAX_BODY_BYTES, requiredJsonBody } from '../app';
 import { requireApiKey } from '../auth/middleware';
 import { bearerSecurity } from '../openapi';
-import { publicOrigin } from '../public-origin';
+import { requirePublicOrigin } from '../public-origin';
 import { modelRequest } from './model-request';
 import { OpenAIGenerationRequestSchema } from './openai.schema';
 import { openAIResponses } from './responses';
@@ -34,10 +34,6 @@ export const generationsRoutes = createRouter().openapi(createImage, async (c) =
   const model = findModel(modelId)!;
   const request = modelRequest(model, { prompt, n, size, quality }, own);
   assertOutboundUrls(request, c.env);
-  const origin = publicOrigin(c.env, c.req.url);
-  if (!origin.ok) {
-    log.error('misconfigured', { request_id: c.get('requestId'), problem: origin.problem });
-    throw new ApiError('internal_error', 'The service is misconfigured and cannot create tasks right now; no credits were charged.');
-  }
-  return c.json(await runTask(c, request, { format: response_format, origin: origin.origin, imageParam: 'input_urls' }), 200);
+  const origin = requirePublicOrigin(c);
+  return c.json(await runTask(c, request, { format: response_format, origin: origin, imageParam: 'input_urls' }), 200);
 });

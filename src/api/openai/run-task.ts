@@ -88,13 +88,14 @@ function failure(task: TaskView, imageParam: string): ApiError {
 export async function runTask(
   c: Context<AppEnv>,
   request: TaskRequest & { model: string },
-  options: { format: 'url' | 'b64_json'; origin: string; imageParam: string; onRefused?: () => void },
+  options: { format: 'url' | 'b64_json'; origin: string; imageParam: string; /** The request was refused and no task exists. */ onRefused?: () => void },
 ): Promise<OpenAIImagesResponse> {
   let creation: Awaited<ReturnType<typeof createTask>>;
   try {
     creation = await createTask(c.env, c.get('accountId'), request, options.origin);
   } catch (err) {
-    options.onRefused?.();
+    // Only a refusal (4xx) is sure to leave no task behind; after a 500 the task may yet exist.
+    if (err instanceof ApiError && err.status < 500) options.onRefused?.();
     if (err instanceof ApiError && err.code === 'insufficient_credits') {
       // OpenAI's out-of-credit answer; a retry would be refused the same way until the account is topped up.
       throw new ApiError('insufficient_quota', `${err.message} Top up the account; nothing was charged.`, { headers: NO_RETRY, cause: err });

@@ -7,7 +7,7 @@ import { ApiError } from '../../errors';
 import { log } from '../../log';
 import { bearerSecurity, errorResponses } from '../openapi';
 import { IdempotencyKeyHeader } from '../params';
-import { publicOrigin } from '../public-origin';
+import { requirePublicOrigin } from '../public-origin';
 import { assertOutboundUrls } from '../../outbound/url-guard';
 import { createTask } from '../../tasks/create-task';
 import { isTerminal, TaskCreatedSchema, type TaskRequest, TaskSchema } from '../../tasks/task.schema';
@@ -53,16 +53,11 @@ const createGeneration = createRoute({
 export const generationsRoutes = createRouter().openapi(createGeneration, async (c) => {
   const request = c.req.valid('json') as TaskRequest & { model: string };
   const key = c.req.valid('header')['Idempotency-Key'];
-  const origin = publicOrigin(c.env, c.req.url);
-  if (!origin.ok) {
-    // A deployment fault, not the customer's: refuse before any credits move, and tell the operator what to set.
-    log.error('misconfigured', { request_id: c.get('requestId'), problem: origin.problem });
-    throw new ApiError('internal_error', 'The service is misconfigured and cannot create tasks right now; no credits were charged.');
-  }
+  const origin = requirePublicOrigin(c);
   assertOutboundUrls(request, c.env);
   // The fingerprint is of the body as sent (before defaults), so "the same body" means the same JSON value.
   const idempotency = key === undefined ? undefined : { key, body: await c.req.json<unknown>() };
-  const creation = await createTask(c.env, c.get('accountId'), request, origin.origin, idempotency);
+  const creation = await createTask(c.env, c.get('accountId'), request, origin, idempotency);
   if (creation.replayed) {
     // The text this route sent before; stringifying the value it parses to gives the same bytes back.
     c.header('idempotent-replayed', 'true');
